@@ -1,0 +1,814 @@
+//! The embedded store: SQLite in WAL mode.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use ace_agents::{Agent, Task, TaskStatus};
+use ace_finance::{BillingPeriod, Metric, UsageSummary};
+use ace_venture::Plans;
+use async_trait::async_trait;
+use chrono::{DateTime, Utc};
+use serde_json::{json, Value};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+
+use super::sql::{Dialect, HELD, JOB_COLUMNS};
+use super::*;
+use crate::model::{job_document, JobStatus};
+
+/// SQLite behind the [`Store`] interface.
+///
+/// Writes go through a pool of exactly one connection: SQLite allows one writer at a time,
+/// and queueing writers on the pool's fair semaphore keeps latency flat, where several
+/// connections would spin in SQLite's busy handler. Reads use their own small pool and,
+/// thanks to WAL, never wait for the writer.
+#[derive(Debug, Clone)]
+pub struct SqliteStore {
+    writer: SqlitePool,
+    reader: SqlitePool,
+}
+
+type Tx = Transaction<'static, Sqlite>;
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database at `url` and applies migrations.
+    pub async fn open(url: &str) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true);
+        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        sqlx::migrate!("./migrations").run(&writer).await?;
+        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        Ok(SqliteStore { writer, reader })
+    }
+
+    /// A write transaction that takes the write lock at once, so it never fails half-way
+    /// on a lock upgrade when another process (an `ace-web worker`) writes too.
+    async fn begin(&self) -> Result<Tx, StoreError> {
+        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+fn job_from_row(row: &SqliteRow) -> Result<JobRecord, StoreError> {
+    let status: String = row.try_get("status")?;
+    let options: String = row.try_get("options")?;
+    Ok(JobRecord {
+        seq: row.try_get("seq")?,
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        kind: row.try_get("kind")?,
+        url: row.try_get("url")?,
+        options: serde_json::from_str(&options)
+            .map_err(|e| StoreError::Corrupt { column: "jobs.options", detail: e.to_string() })?,
+        webhook_url: row.try_get("webhook_url")?,
+        webhook_secret: row.try_get("webhook_secret")?,
+        status: JobStatus::parse(&status)
+            .ok_or(StoreError::Corrupt { column: "jobs.status", detail: status.clone() })?,
+        progress_done: row.try_get("progress_done")?,
+        progress_total: row.try_get("progress_total")?,
+        attempts: row.try_get("attempts")?,
+        max_attempts: row.try_get("max_attempts")?,
+        run_at: row.try_get("run_at")?,
+        lease_owner: row.try_get("lease_owner")?,
+        lease_until: row.try_get("lease_until")?,
+        error: row.try_get("error")?,
+        error_code: row.try_get("error_code")?,
+        created_at: row.try_get("created_at")?,
+        started_at: row.try_get("started_at")?,
+        finished_at: row.try_get("finished_at")?,
+    })
+}
+
+fn tenant_from_row(row: &SqliteRow, prefix: &str) -> Result<TenantRecord, StoreError> {
+    Ok(TenantRecord {
+        id: row.try_get(format!("{prefix}id").as_str())?,
+        name: row.try_get(format!("{prefix}name").as_str())?,
+        plan: row.try_get(format!("{prefix}plan").as_str())?,
+        created_at: row.try_get(format!("{prefix}created_at").as_str())?,
+    })
+}
+
+fn key_from_row(row: &SqliteRow) -> Result<KeyRecord, StoreError> {
+    Ok(KeyRecord {
+        id: row.try_get("id")?,
+        tenant_id: row.try_get("tenant_id")?,
+        prefix: row.try_get("prefix")?,
+        hash: row.try_get("hash")?,
+        created_at: row.try_get("created_at")?,
+        revoked_at: row.try_get("revoked_at")?,
+    })
+}
+
+fn artifact_from_row(row: &SqliteRow) -> Result<ArtifactRecord, StoreError> {
+    Ok(ArtifactRecord {
+        name: row.try_get("name")?,
+        bytes: row.try_get("bytes")?,
+        content_type: row.try_get("content_type")?,
+    })
+}
+
+fn parse_json(text: &str, column: &'static str) -> Result<Value, StoreError> {
+    serde_json::from_str(text).map_err(|e| StoreError::Corrupt { column, detail: e.to_string() })
+}
+
+const KEY_COLUMNS: &str = "id, tenant_id, prefix, hash, created_at, revoked_at";
+
+async fn insert_event(tx: &mut Tx, job_id: &str, kind: &str, data: &Value, now: i64) -> Result<(), StoreError> {
+    sqlx::query("INSERT INTO job_events (job_id, kind, data, at) VALUES ($1, $2, $3, $4)")
+        .bind(job_id)
+        .bind(kind)
+        .bind(data.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+async fn artifacts_in(tx: &mut Tx, job_id: &str) -> Result<Vec<ArtifactRecord>, StoreError> {
+    sqlx::query("SELECT name, bytes, content_type FROM job_artifacts WHERE job_id = $1 ORDER BY name")
+        .bind(job_id)
+        .fetch_all(&mut **tx)
+        .await?
+        .iter()
+        .map(artifact_from_row)
+        .collect()
+}
+
+/// Writes what every terminal outcome shares: the `done` event and the webhook delivery.
+async fn announce_done(tx: &mut Tx, job: &JobRecord, now: i64) -> Result<(), StoreError> {
+    let artifacts = artifacts_in(tx, &job.id).await?;
+    let doc = serde_json::to_value(job_document(job, Some(&artifacts)))
+        .map_err(|e| StoreError::Corrupt { column: "jobs", detail: e.to_string() })?;
+    insert_event(tx, &job.id, "done", &doc, now).await?;
+    if let Some(url) = &job.webhook_url {
+        sqlx::query("INSERT INTO webhook_deliveries (job_id, url, secret, body, next_attempt_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&job.id)
+            .bind(url)
+            .bind(&job.webhook_secret)
+            .bind(doc.to_string())
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+    }
+    Ok(())
+}
+
+async fn close_tasks(tx: &mut Tx, job_id: &str, status: TaskStatus, outcome: &str, now: i64) -> Result<(), StoreError> {
+    sqlx::query(
+        "UPDATE agent_tasks SET status = $2, finished_at = $3, outcome = $4 WHERE job_id = $1 AND status = 'running'",
+    )
+    .bind(job_id)
+    .bind(status.as_str())
+    .bind(now)
+    .bind(outcome)
+    .execute(&mut **tx)
+    .await?;
+    Ok(())
+}
+
+fn progress_event(job: &JobRecord, extra: Value) -> Value {
+    let mut data = json!({
+        "status": job.status.as_str(),
+        "done": job.progress_done,
+        "total": job.progress_total,
+        "attempts": job.attempts,
+    });
+    if let (Some(obj), Value::Object(more)) = (data.as_object_mut(), extra) {
+        obj.extend(more);
+    }
+    data
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.reader).await?;
+        Ok(())
+    }
+
+    async fn set_admin_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("DELETE FROM api_keys WHERE tenant_id IS NULL").execute(&mut *tx).await?;
+        sqlx::query("INSERT INTO api_keys (id, tenant_id, prefix, hash, created_at) VALUES ($1, NULL, $2, $3, $4)")
+            .bind(&key.id)
+            .bind(&key.prefix)
+            .bind(&key.hash)
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn has_admin_key(&self) -> Result<bool, StoreError> {
+        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE tenant_id IS NULL AND revoked_at IS NULL")
+            .fetch_one(&self.writer)
+            .await?;
+        Ok(n > 0)
+    }
+
+    async fn create_tenant(&self, t: &TenantRecord, max_concurrent_jobs: u32, key: &KeyRecord) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        sqlx::query("INSERT INTO tenants (id, name, plan, max_concurrent_jobs, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&t.id)
+            .bind(&t.name)
+            .bind(&t.plan)
+            .bind(i64::from(max_concurrent_jobs))
+            .bind(t.created_at)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO api_keys (id, tenant_id, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&key.id)
+            .bind(&t.id)
+            .bind(&key.prefix)
+            .bind(&key.hash)
+            .bind(key.created_at)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn get_tenant(&self, id: &str) -> Result<Option<TenantRecord>, StoreError> {
+        sqlx::query("SELECT id, name, plan, created_at FROM tenants WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| tenant_from_row(&r, ""))
+            .transpose()
+    }
+
+    async fn list_tenants(&self) -> Result<Vec<TenantRecord>, StoreError> {
+        sqlx::query("SELECT id, name, plan, created_at FROM tenants ORDER BY created_at, id")
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|r| tenant_from_row(r, ""))
+            .collect()
+    }
+
+    async fn sync_plan_limits(&self, plans: &Plans) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        for plan in plans.iter() {
+            sqlx::query("UPDATE tenants SET max_concurrent_jobs = $1 WHERE plan = $2")
+                .bind(i64::from(plan.limits.concurrent_jobs))
+                .bind(&plan.name)
+                .execute(&mut *tx)
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn insert_key(&self, key: &KeyRecord) -> Result<(), StoreError> {
+        sqlx::query("INSERT INTO api_keys (id, tenant_id, prefix, hash, created_at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(&key.id)
+            .bind(&key.tenant_id)
+            .bind(&key.prefix)
+            .bind(&key.hash)
+            .bind(key.created_at)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn keys_by_prefix(&self, prefix: &str) -> Result<Vec<KeyMatch>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT k.id, k.tenant_id, k.prefix, k.hash, k.created_at, k.revoked_at, \
+                    t.id AS t_id, t.name AS t_name, t.plan AS t_plan, t.created_at AS t_created_at \
+             FROM api_keys k LEFT JOIN tenants t ON t.id = k.tenant_id \
+             WHERE k.prefix = $1 AND k.revoked_at IS NULL",
+        )
+        .bind(prefix)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let key = key_from_row(row)?;
+                let tenant = match key.tenant_id {
+                    Some(_) => Some(tenant_from_row(row, "t_")?),
+                    None => None,
+                };
+                Ok(KeyMatch { key, tenant })
+            })
+            .collect()
+    }
+
+    async fn list_keys(&self, tenant_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
+        sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id"))
+            .bind(tenant_id)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(key_from_row)
+            .collect()
+    }
+
+    async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
+        sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE id = $1"))
+            .bind(key_id)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| key_from_row(&r))
+            .transpose()
+    }
+
+    async fn revoke_key(&self, key_id: &str, now: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+            .bind(key_id)
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn create_job(&self, job: &NewJob, now: i64) -> Result<CreateOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        if let Some(key) = &job.idempotency_key {
+            let existing = sqlx::query(&format!(
+                "SELECT {JOB_COLUMNS}, request_hash FROM jobs WHERE tenant_id = $1 AND idempotency_key = $2"
+            ))
+            .bind(&job.tenant_id)
+            .bind(key)
+            .fetch_optional(&mut *tx)
+            .await?;
+            if let Some(row) = existing {
+                let hash: String = row.try_get("request_hash")?;
+                return Ok(if hash == job.request_hash {
+                    CreateOutcome::Existing(job_from_row(&row)?)
+                } else {
+                    CreateOutcome::Conflict
+                });
+            }
+        }
+        let row = sqlx::query(&format!(
+            "INSERT INTO jobs (id, tenant_id, kind, url, options, webhook_url, webhook_secret, idempotency_key, \
+                 request_hash, status, max_attempts, run_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $11, $11) RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(&job.id)
+        .bind(&job.tenant_id)
+        .bind(&job.kind)
+        .bind(&job.url)
+        .bind(job.options.to_string())
+        .bind(&job.webhook_url)
+        .bind(&job.webhook_secret)
+        .bind(&job.idempotency_key)
+        .bind(&job.request_hash)
+        .bind(i64::from(job.max_attempts))
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let record = job_from_row(&row)?;
+        insert_event(&mut tx, &record.id, "progress", &progress_event(&record, json!({})), now).await?;
+        tx.commit().await?;
+        Ok(CreateOutcome::Created(record))
+    }
+
+    async fn get_job(&self, tenant_id: Option<&str>, id: &str) -> Result<Option<JobRecord>, StoreError> {
+        sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND ($2 IS NULL OR tenant_id = $2)"))
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&self.reader)
+            .await?
+            .map(|r| job_from_row(&r))
+            .transpose()
+    }
+
+    async fn list_jobs(&self, tenant_id: &str, f: &JobFilter) -> Result<Vec<JobRecord>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
+             AND ($3 IS NULL OR kind = $3) AND ($4 IS NULL OR seq < $4) ORDER BY seq DESC LIMIT $5"
+        ))
+        .bind(tenant_id)
+        .bind(f.status.map(JobStatus::as_str))
+        .bind(&f.kind)
+        .bind(f.before_seq)
+        .bind(f.limit)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(job_from_row)
+        .collect()
+    }
+
+    async fn cancel_job(&self, tenant_id: &str, id: &str, now: i64) -> Result<CancelOutcome, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(row) = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2"))
+            .bind(id)
+            .bind(tenant_id)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(CancelOutcome::NotFound);
+        };
+        let job = job_from_row(&row)?;
+        if job.status.is_terminal() {
+            return Ok(CancelOutcome::AlreadyFinished(job));
+        }
+        let row = sqlx::query(&format!(
+            "UPDATE jobs SET status = 'cancelled', finished_at = $2, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(id)
+        .bind(now)
+        .fetch_one(&mut *tx)
+        .await?;
+        let job = job_from_row(&row)?;
+        close_tasks(&mut tx, id, TaskStatus::Abandoned, "cancelled", now).await?;
+        announce_done(&mut tx, &job, now).await?;
+        tx.commit().await?;
+        Ok(CancelOutcome::Cancelled(job))
+    }
+
+    async fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> Result<Option<JobRecord>, StoreError> {
+        let mut tx = self.begin().await?;
+        let Some(row) = sqlx::query(&Dialect::Sqlite.claim_job())
+            .bind(worker)
+            .bind(now)
+            .bind(lease_until)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
+            return Ok(None);
+        };
+        let job = job_from_row(&row)?;
+        // A fresh attempt starts clean: a dead worker's partial output is not this attempt's.
+        sqlx::query("DELETE FROM job_results WHERE job_id = $1").bind(&job.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM job_artifacts WHERE job_id = $1").bind(&job.id).execute(&mut *tx).await?;
+        close_tasks(&mut tx, &job.id, TaskStatus::Abandoned, "lease_expired", now).await?;
+        let agent = Agent::for_job_kind(&job.kind).unwrap_or(Agent::Scraper);
+        sqlx::query(
+            "INSERT OR REPLACE INTO agent_tasks (id, job_id, tenant_id, agent, attempt, status, started_at) \
+             VALUES ($1, $2, $3, $4, $5, 'running', $6)",
+        )
+        .bind(format!("{}-{}", job.id, job.attempts))
+        .bind(&job.id)
+        .bind(&job.tenant_id)
+        .bind(agent.id())
+        .bind(job.attempts)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        insert_event(&mut tx, &job.id, "progress", &progress_event(&job, json!({})), now).await?;
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    async fn renew_lease(&self, job_id: &str, worker: &str, lease_until: i64) -> Result<bool, StoreError> {
+        let done = sqlx::query(
+            "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .bind(lease_until)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn finish_job(&self, job_id: &str, worker: &str, finish: &Finish, now: i64) -> Result<Option<JobRecord>, StoreError> {
+        let mut tx = self.begin().await?;
+        let (status, run_at, code, message) = match finish {
+            Finish::Succeeded { .. } => ("succeeded", None, None, None),
+            Finish::Failed { code, message } => ("failed", None, Some(code), Some(message)),
+            Finish::Retry { run_at, code, message } => ("queued", Some(*run_at), Some(code), Some(message)),
+        };
+        let finished_at = (status != "queued").then_some(now);
+        let Some(row) = sqlx::query(&format!(
+            "UPDATE jobs SET status = $3, finished_at = $4, run_at = COALESCE($5, run_at), error = $6, \
+                 error_code = $7, lease_owner = NULL, lease_until = NULL \
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(job_id)
+        .bind(worker)
+        .bind(status)
+        .bind(finished_at)
+        .bind(run_at)
+        .bind(message)
+        .bind(code)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(None);
+        };
+        let job = job_from_row(&row)?;
+        match finish {
+            Finish::Succeeded { usage, summary } => {
+                let period = BillingPeriod::containing(DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default());
+                for event in usage {
+                    sqlx::query("INSERT INTO usage_events (tenant_id, job_id, metric, quantity, at) VALUES ($1, $2, $3, $4, $5)")
+                        .bind(&job.tenant_id)
+                        .bind(&job.id)
+                        .bind(event.metric.as_str())
+                        .bind(event.quantity)
+                        .bind(now)
+                        .execute(&mut *tx)
+                        .await?;
+                    sqlx::query(
+                        "INSERT INTO usage_monthly (tenant_id, period_start, metric, quantity) VALUES ($1, $2, $3, $4) \
+                         ON CONFLICT (tenant_id, period_start, metric) DO UPDATE SET quantity = quantity + excluded.quantity",
+                    )
+                    .bind(&job.tenant_id)
+                    .bind(period.start.timestamp_millis())
+                    .bind(event.metric.as_str())
+                    .bind(event.quantity)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+                close_tasks(&mut tx, job_id, TaskStatus::Succeeded, summary, now).await?;
+                announce_done(&mut tx, &job, now).await?;
+            }
+            Finish::Failed { code, .. } => {
+                close_tasks(&mut tx, job_id, TaskStatus::Failed, code, now).await?;
+                announce_done(&mut tx, &job, now).await?;
+            }
+            Finish::Retry { run_at, code, .. } => {
+                close_tasks(&mut tx, job_id, TaskStatus::Failed, code, now).await?;
+                let data = progress_event(&job, json!({ "retry_at": crate::model::iso(*run_at), "error_code": code }));
+                insert_event(&mut tx, job_id, "progress", &data, now).await?;
+            }
+        }
+        tx.commit().await?;
+        Ok(Some(job))
+    }
+
+    async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool, StoreError> {
+        let now = crate::model::now_ms();
+        let mut tx = self.begin().await?;
+        let Some(row) = sqlx::query(&format!(
+            "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $3, \
+                 attempts = MAX(attempts - 1, 0) \
+             WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING {JOB_COLUMNS}"
+        ))
+        .bind(job_id)
+        .bind(worker)
+        .bind(now)
+        .fetch_optional(&mut *tx)
+        .await?
+        else {
+            return Ok(false);
+        };
+        let job = job_from_row(&row)?;
+        close_tasks(&mut tx, job_id, TaskStatus::Abandoned, "handed_back_at_shutdown", now).await?;
+        insert_event(&mut tx, job_id, "progress", &progress_event(&job, json!({})), now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn set_progress(&self, job_id: &str, worker: &str, done: i64, total: Option<i64>) -> Result<bool, StoreError> {
+        let now = crate::model::now_ms();
+        let mut tx = self.begin().await?;
+        let updated = sqlx::query(
+            "UPDATE jobs SET progress_done = $3, progress_total = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
+        )
+        .bind(job_id)
+        .bind(worker)
+        .bind(done)
+        .bind(total)
+        .execute(&mut *tx)
+        .await?;
+        if updated.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_event(&mut tx, job_id, "progress", &json!({ "status": "running", "done": done, "total": total }), now)
+            .await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn add_result(&self, job_id: &str, worker: &str, record: &Value, event: &Value) -> Result<bool, StoreError> {
+        let now = crate::model::now_ms();
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO job_results (job_id, idx, record) \
+             SELECT $1, COALESCE((SELECT MAX(idx) + 1 FROM job_results WHERE job_id = $1), 0), $3 WHERE {HELD}"
+        ))
+        .bind(job_id)
+        .bind(worker)
+        .bind(record.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        insert_event(&mut tx, job_id, "page", event, now).await?;
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn add_artifact(&self, job_id: &str, worker: &str, a: &ArtifactRecord) -> Result<bool, StoreError> {
+        let done = sqlx::query(&format!(
+            "INSERT OR REPLACE INTO job_artifacts (job_id, name, bytes, content_type) SELECT $1, $3, $4, $5 WHERE {HELD}"
+        ))
+        .bind(job_id)
+        .bind(worker)
+        .bind(&a.name)
+        .bind(a.bytes)
+        .bind(&a.content_type)
+        .execute(&self.writer)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    async fn results(&self, job_id: &str, after: i64, limit: i64) -> Result<Vec<(i64, Value)>, StoreError> {
+        sqlx::query("SELECT idx, record FROM job_results WHERE job_id = $1 AND idx > $2 ORDER BY idx LIMIT $3")
+            .bind(job_id)
+            .bind(after)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|row| {
+                let record: String = row.try_get("record")?;
+                Ok((row.try_get("idx")?, parse_json(&record, "job_results.record")?))
+            })
+            .collect()
+    }
+
+    async fn artifacts(&self, job_id: &str) -> Result<Vec<ArtifactRecord>, StoreError> {
+        sqlx::query("SELECT name, bytes, content_type FROM job_artifacts WHERE job_id = $1 ORDER BY name")
+            .bind(job_id)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(artifact_from_row)
+            .collect()
+    }
+
+    async fn events_after(&self, job_id: &str, after_seq: i64, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
+        sqlx::query("SELECT seq, kind, data FROM job_events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
+            .bind(job_id)
+            .bind(after_seq)
+            .bind(limit)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|row| {
+                let data: String = row.try_get("data")?;
+                Ok(EventRecord { seq: row.try_get("seq")?, kind: row.try_get("kind")?, data: parse_json(&data, "job_events.data")? })
+            })
+            .collect()
+    }
+
+    async fn job_counts(&self) -> Result<Vec<(JobStatus, i64)>, StoreError> {
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetch_all(&self.reader).await?;
+        let mut counts: Vec<(JobStatus, i64)> = JobStatus::ALL.iter().map(|s| (*s, 0)).collect();
+        for row in rows {
+            let status: String = row.try_get("status")?;
+            if let Some(slot) = counts.iter_mut().find(|(s, _)| s.as_str() == status) {
+                slot.1 = row.try_get("n")?;
+            }
+        }
+        Ok(counts)
+    }
+
+    async fn queue_depth(&self, now: i64) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar("SELECT COUNT(*) FROM jobs WHERE status = 'queued' AND run_at <= $1")
+            .bind(now)
+            .fetch_one(&self.reader)
+            .await?)
+    }
+
+    async fn usage(&self, tenant_id: &str, from: i64, to: i64) -> Result<UsageSummary, StoreError> {
+        let rows = sqlx::query(
+            "SELECT metric, SUM(quantity) AS q FROM usage_events WHERE tenant_id = $1 AND at >= $2 AND at < $3 GROUP BY metric",
+        )
+        .bind(tenant_id)
+        .bind(from)
+        .bind(to)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut summary = UsageSummary::default();
+        for row in rows {
+            let metric: String = row.try_get("metric")?;
+            if let Some(m) = Metric::from_id(&metric) {
+                summary.add(m, row.try_get("q")?);
+            }
+        }
+        Ok(summary)
+    }
+
+    async fn pages_in_period(&self, tenant_id: &str, period_start: i64) -> Result<i64, StoreError> {
+        Ok(sqlx::query_scalar(
+            "SELECT COALESCE(SUM(quantity), 0) FROM usage_monthly WHERE tenant_id = $1 AND period_start = $2 \
+             AND metric IN ('pages_fetched', 'pages_rendered')",
+        )
+        .bind(tenant_id)
+        .bind(period_start)
+        .fetch_one(&self.reader)
+        .await?)
+    }
+
+    async fn claim_webhooks(&self, now: i64, hold_until: i64, limit: i64) -> Result<Vec<WebhookDelivery>, StoreError> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id IN ( \
+                 SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $3) \
+             RETURNING id, job_id, url, secret, body, attempts",
+        )
+        .bind(now)
+        .bind(hold_until)
+        .bind(limit)
+        .fetch_all(&self.writer)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(WebhookDelivery {
+                id: row.try_get("id")?,
+                job_id: row.try_get("job_id")?,
+                url: row.try_get("url")?,
+                secret: row.try_get("secret")?,
+                body: row.try_get("body")?,
+                attempts: row.try_get("attempts")?,
+            })
+        })
+        .collect()
+    }
+
+    async fn webhook_delivered(&self, id: i64, attempts: i64, now: i64) -> Result<(), StoreError> {
+        sqlx::query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $2, delivered_at = $3, last_error = NULL WHERE id = $1")
+            .bind(id)
+            .bind(attempts)
+            .bind(now)
+            .execute(&self.writer)
+            .await?;
+        Ok(())
+    }
+
+    async fn webhook_failed(&self, id: i64, attempts: i64, retry_at: Option<i64>, error: &str) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE webhook_deliveries SET attempts = $2, last_error = $3, \
+                 status = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
+                 next_attempt_at = COALESCE($4, next_attempt_at) WHERE id = $1",
+        )
+        .bind(id)
+        .bind(attempts)
+        .bind(error)
+        .bind(retry_at)
+        .execute(&self.writer)
+        .await?;
+        Ok(())
+    }
+
+    async fn agent_tasks(&self, job_id: &str) -> Result<Vec<Task>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, job_id, agent, attempt, status, started_at, finished_at, outcome FROM agent_tasks \
+             WHERE job_id = $1 ORDER BY attempt",
+        )
+        .bind(job_id)
+        .fetch_all(&self.reader)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let agent: String = row.try_get("agent")?;
+                let status: String = row.try_get("status")?;
+                let started: i64 = row.try_get("started_at")?;
+                let finished: Option<i64> = row.try_get("finished_at")?;
+                let to_time = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+                Ok(Task {
+                    id: row.try_get("id")?,
+                    job_id: row.try_get("job_id")?,
+                    agent: Agent::from_id(&agent).ok_or(StoreError::Corrupt { column: "agent_tasks.agent", detail: agent.clone() })?,
+                    attempt: row.try_get("attempt")?,
+                    status: match status.as_str() {
+                        "running" => TaskStatus::Running,
+                        "succeeded" => TaskStatus::Succeeded,
+                        "failed" => TaskStatus::Failed,
+                        _ => TaskStatus::Abandoned,
+                    },
+                    started_at: to_time(started),
+                    finished_at: finished.map(to_time),
+                    duration_ms: finished.map(|f| f - started),
+                    outcome: row.try_get("outcome")?,
+                })
+            })
+            .collect()
+    }
+
+    async fn agent_stats(&self, tenant_id: Option<&str>) -> Result<Vec<AgentStats>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT agent, status, COUNT(*) AS n FROM agent_tasks WHERE ($1 IS NULL OR tenant_id = $1) GROUP BY agent, status",
+        )
+        .bind(tenant_id)
+        .fetch_all(&self.reader)
+        .await?;
+        let mut stats: Vec<AgentStats> =
+            Agent::ALL.iter().map(|a| AgentStats { agent: a.id().to_owned(), ..AgentStats::default() }).collect();
+        for row in rows {
+            let agent: String = row.try_get("agent")?;
+            let status: String = row.try_get("status")?;
+            let n: i64 = row.try_get("n")?;
+            if let Some(s) = stats.iter_mut().find(|s| s.agent == agent) {
+                match status.as_str() {
+                    "running" => s.running += n,
+                    "succeeded" => s.succeeded += n,
+                    _ => s.failed += n,
+                }
+            }
+        }
+        Ok(stats)
+    }
+}
