@@ -442,10 +442,10 @@ impl Store for SqliteStore {
         close_tasks(&mut tx, &job.id, TaskStatus::Abandoned, "lease_expired", now).await?;
         let agent = Agent::for_job_kind(&job.kind).unwrap_or(Agent::Scraper);
         sqlx::query(
-            "INSERT OR REPLACE INTO agent_tasks (id, job_id, tenant_id, agent, attempt, status, started_at) \
+            "INSERT INTO agent_tasks (id, job_id, tenant_id, agent, attempt, status, started_at) \
              VALUES ($1, $2, $3, $4, $5, 'running', $6)",
         )
-        .bind(format!("{}-{}", job.id, job.attempts))
+        .bind(format!("task_{}", uuid::Uuid::now_v7().simple()))
         .bind(&job.id)
         .bind(&job.tenant_id)
         .bind(agent.id())
@@ -756,7 +756,7 @@ impl Store for SqliteStore {
     async fn agent_tasks(&self, job_id: &str) -> Result<Vec<Task>, StoreError> {
         let rows = sqlx::query(
             "SELECT id, job_id, agent, attempt, status, started_at, finished_at, outcome FROM agent_tasks \
-             WHERE job_id = $1 ORDER BY attempt",
+             WHERE job_id = $1 ORDER BY started_at, id",
         )
         .bind(job_id)
         .fetch_all(&self.reader)

@@ -1,0 +1,80 @@
+//! What happens to jobs when the process dies: killed with SIGKILL, or stopped with SIGTERM.
+
+mod common;
+
+use std::time::Duration;
+
+use ace_fixtures::FixtureServer;
+use common::{eventually, Service};
+use serde_json::{json, Value};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+/// kill -9 in the middle of a job; on restart the job is taken over once its lease expires,
+/// and it completes exactly once: one result, one webhook, one page billed.
+#[tokio::test]
+async fn killed_mid_job_completes_exactly_once_after_restart() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let env = [("ACE_LEASE_SECONDS", "2")];
+    let mut svc = Service::start(dir.path(), &env);
+    let (_, key) = svc.tenant("pro").await;
+    let id = svc
+        .submit_ok(&key, json!({ "kind": "scrape", "url": site.url("/slow/1500"), "webhook": { "url": site.url("/webhook"), "secret": "k" } }))
+        .await;
+    svc.wait_status(&key, &id, &["running"], MINUTE).await;
+    eventually(MINUTE, "the worker's request reaches the site", || async { (site.state.hits("/slow/1500") == 1).then_some(()) }).await;
+    svc.kill9();
+
+    let svc = Service::start(dir.path(), &env);
+    let doc = svc.wait_status(&key, &id, &["succeeded", "failed"], MINUTE).await;
+    assert_eq!(doc["status"], "succeeded", "{doc}");
+    assert_eq!(doc["attempts"], 2, "the dead worker's attempt counts");
+    assert_eq!(site.state.hits("/slow/1500"), 2, "fetched again by the new process");
+
+    let results = svc.client.get(svc.url(&format!("/v1/jobs/{id}/results"))).bearer_auth(&key).send().await.unwrap().text().await.unwrap();
+    assert_eq!(results.lines().count(), 1, "exactly one result: {results}");
+    let (_, usage) = svc.get_json(&key, "/v1/usage").await;
+    assert_eq!(usage["usage"]["pages_fetched"], 1, "billed once: {usage}");
+    eventually(MINUTE, "webhook delivered", || async { (!site.state.deliveries.lock().unwrap().is_empty()).then_some(()) }).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(site.state.deliveries.lock().unwrap().len(), 1, "announced once");
+    let (_, tasks) = svc.get_json(&key, &format!("/v1/agents/tasks?job={id}")).await;
+    let tasks = tasks["tasks"].as_array().unwrap().clone();
+    assert_eq!(tasks.len(), 2);
+    assert_eq!((tasks[0]["status"].as_str(), tasks[0]["outcome"].as_str()), (Some("abandoned"), Some("lease_expired")));
+    assert_eq!(tasks[1]["status"], "succeeded");
+    let events = svc.client.get(svc.url(&format!("/v1/jobs/{id}/events"))).bearer_auth(&key).send().await.unwrap().text().await.unwrap();
+    assert_eq!(events.matches("event: done").count(), 1, "{events}");
+    assert_eq!(events.matches("event: page").count(), 1, "{events}");
+}
+
+/// SIGTERM while a job runs: the service stops taking work, gives the job its grace period,
+/// hands it back to the queue (the attempt is not counted), and exits 0 within 10 s. The next
+/// start finishes it.
+#[tokio::test]
+async fn sigterm_hands_running_job_back_and_exits_cleanly() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let env = [("ACE_SHUTDOWN_GRACE_SECONDS", "1")];
+    let mut svc = Service::start(dir.path(), &env);
+    let (_, key) = svc.tenant("pro").await;
+    let slow = svc.submit_ok(&key, json!({ "kind": "scrape", "url": site.url("/slow/4000") })).await;
+    svc.wait_status(&key, &slow, &["running"], MINUTE).await;
+    let quick = svc.submit_ok(&key, json!({ "kind": "scrape", "url": site.url("/page/quick") })).await;
+    svc.wait_status(&key, &quick, &["succeeded"], MINUTE).await;
+
+    let (status, took) = svc.terminate();
+    assert!(status.success(), "exit status {status:?}");
+    assert!(took < Duration::from_secs(10), "took {took:?}");
+    let log = svc.log();
+    assert!(log.contains("handed back to the queue at shutdown"), "{log}");
+
+    let svc = Service::start(dir.path(), &env);
+    let doc = svc.wait_status(&key, &slow, &["succeeded", "failed"], MINUTE).await;
+    assert_eq!(doc["status"], "succeeded", "{doc}");
+    assert_eq!(doc["attempts"], 1, "a hand-back is not an attempt");
+    let (_, tasks) = svc.get_json(&key, &format!("/v1/agents/tasks?job={slow}")).await;
+    let outcomes: Vec<Value> = tasks["tasks"].as_array().unwrap().iter().map(|t| t["outcome"].clone()).collect();
+    assert!(outcomes.contains(&json!("handed_back_at_shutdown")), "{outcomes:?}");
+}
