@@ -119,6 +119,7 @@ impl Service {
                 let _ = child.kill();
                 panic!("ace-web did not exit within 30 s of SIGTERM");
             }
+            #[allow(clippy::disallowed_methods)] // a plain thread polling a child process, not async code
             std::thread::sleep(Duration::from_millis(20));
         }
     }
