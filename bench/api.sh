@@ -14,7 +14,7 @@ secs=${1:-15}
 command -v wrk >/dev/null || { sudo=""; [[ $(id -u) -ne 0 ]] && sudo=sudo; $sudo apt-get install -y -qq wrk >/dev/null; }
 cargo build --release --locked --bin ace-web >/dev/null 2>&1 || { echo "release build failed: run cargo build --release" >&2; exit 1; }
 work=$(mktemp -d)
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; [[ -n "${ACE_BENCH_KEEP:-}" ]] || rm -rf "$work"' EXIT
 cat > "$work/ace.toml" <<TOML
 allow_private_networks = true
 admin_key = "ace_bench_admin_key_000000000000"

@@ -62,7 +62,7 @@ async fn scrape_job_lifecycle_results_artifacts_and_events() {
     assert_eq!(kinds.first(), Some(&"progress"), "{body}");
     assert!(kinds.contains(&"page"), "{body}");
     assert_eq!(kinds.last(), Some(&"done"), "{body}");
-    let done: Value = serde_json::from_str(body.lines().filter_map(|l| l.strip_prefix("data: ")).last().unwrap()).unwrap();
+    let done: Value = serde_json::from_str(body.lines().rev().find_map(|l| l.strip_prefix("data: ")).unwrap()).unwrap();
     assert_eq!(done["status"], "succeeded");
     assert_eq!(site.state.hits("/page/alpha"), 1, "fetched exactly once");
 }

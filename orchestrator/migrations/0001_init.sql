@@ -45,7 +45,11 @@ CREATE TABLE jobs (
     finished_at INTEGER
 );
 CREATE UNIQUE INDEX jobs_idempotency ON jobs(tenant_id, idempotency_key) WHERE idempotency_key IS NOT NULL;
+-- Claim order: queued jobs by run_at, running jobs by lease end (rowid breaks ties).
 CREATE INDEX jobs_due ON jobs(status, run_at);
+CREATE INDEX jobs_leases ON jobs(status, lease_until);
+-- A tenant's running jobs, for its concurrent-jobs limit at claim time.
+CREATE INDEX jobs_tenant_running ON jobs(tenant_id, status, lease_until);
 CREATE INDEX jobs_tenant ON jobs(tenant_id, seq);
 
 CREATE TABLE job_events (

@@ -11,28 +11,44 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// Claims one due job for a worker. Parameters: `$1` worker, `$2` now (ms),
-    /// `$3` lease end (ms). A job is due when queued and past `run_at`, or running with an
-    /// expired lease (its worker died). Tenants at their concurrent-jobs limit are skipped, so
-    /// one tenant cannot take every worker.
-    pub fn claim_job(self) -> String {
+    /// Claims one due job for a worker. Parameters: `$1` worker, `$2` now (ms), `$3` lease
+    /// end (ms). Run [`Due::ExpiredLease`] first, so a dead worker's job is taken over before
+    /// new work, then [`Due::Queued`].
+    ///
+    /// Each statement walks one index in claim order and stops at the first eligible row;
+    /// a candidate's tenant is checked against its concurrent-jobs limit with one seek in
+    /// `jobs_tenant_running`, and tenants at their limit are skipped so one tenant cannot
+    /// take every worker. That keeps a claim cheap however long the queue grows, which matters
+    /// because claims share the store's single writer with every API write.
+    pub fn claim_job(self, due: Due) -> String {
         let lock = match self {
             Dialect::Sqlite => "",
-            Dialect::Postgres => "FOR UPDATE OF j SKIP LOCKED",
+            Dialect::Postgres => " FOR UPDATE OF j SKIP LOCKED",
+        };
+        let (condition, order) = match due {
+            Due::ExpiredLease => ("j.status = 'running' AND j.lease_until < $2", "j.lease_until, j.seq"),
+            Due::Queued => ("j.status = 'queued' AND j.run_at <= $2", "j.run_at, j.seq"),
         };
         format!(
             "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $3, \
                  attempts = attempts + 1, started_at = COALESCE(started_at, $2) \
-             WHERE seq = ( \
-                 SELECT j.seq FROM jobs j JOIN tenants t ON t.id = j.tenant_id \
-                 WHERE ((j.status = 'queued' AND j.run_at <= $2) \
-                        OR (j.status = 'running' AND j.lease_until < $2)) \
+             WHERE seq = (SELECT j.seq FROM jobs j JOIN tenants t ON t.id = j.tenant_id \
+                 WHERE {condition} \
                    AND (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = j.tenant_id \
                         AND r.status = 'running' AND r.lease_until >= $2) < t.max_concurrent_jobs \
-                 ORDER BY j.run_at, j.seq LIMIT 1 {lock}) \
+                 ORDER BY {order} LIMIT 1{lock}) \
              RETURNING {JOB_COLUMNS}"
         )
     }
+}
+
+/// Which due jobs a claim looks at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Due {
+    /// Running, but the lease ran out: the worker died or stalled.
+    ExpiredLease,
+    /// Queued and past its `run_at`.
+    Queued,
 }
 
 /// The columns every job query returns, in [`crate::store::JobRecord`] order.
@@ -50,10 +66,11 @@ mod tests {
 
     #[test]
     fn postgres_twin_skips_locked_rows_and_sqlite_does_not_lock() {
-        let pg = Dialect::Postgres.claim_job();
-        assert!(pg.contains("FOR UPDATE OF j SKIP LOCKED"));
-        let lite = Dialect::Sqlite.claim_job();
-        assert!(!lite.contains("FOR UPDATE"));
-        assert_eq!(pg.replace(" FOR UPDATE OF j SKIP LOCKED", ""), lite.replace(" )", ")"));
+        for due in [Due::ExpiredLease, Due::Queued] {
+            let pg = Dialect::Postgres.claim_job(due);
+            let lite = Dialect::Sqlite.claim_job(due);
+            assert!(pg.contains("FOR UPDATE OF j SKIP LOCKED") && !lite.contains("FOR UPDATE"));
+            assert_eq!(pg.replace(" FOR UPDATE OF j SKIP LOCKED", ""), lite, "the dialects differ only in locking");
+        }
     }
 }

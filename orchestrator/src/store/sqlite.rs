@@ -12,7 +12,7 @@ use serde_json::{json, Value};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
-use super::sql::{Dialect, HELD, JOB_COLUMNS};
+use super::sql::{Dialect, Due, HELD, JOB_COLUMNS};
 use super::*;
 use crate::model::{job_document, JobStatus};
 
@@ -39,9 +39,11 @@ impl SqliteStore {
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(10))
             .foreign_keys(true);
-        let writer = SqlitePoolOptions::new().max_connections(1).connect_with(options.clone()).await?;
+        // Connections are local files: pinging one before each use would only add a round trip
+        // to every write on the single writer.
+        let writer = SqlitePoolOptions::new().max_connections(1).test_before_acquire(false).connect_with(options.clone()).await?;
         sqlx::migrate!("./migrations").run(&writer).await?;
-        let reader = SqlitePoolOptions::new().max_connections(4).connect_with(options).await?;
+        let reader = SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
         Ok(SqliteStore { writer, reader })
     }
 
@@ -426,13 +428,19 @@ impl Store for SqliteStore {
 
     async fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> Result<Option<JobRecord>, StoreError> {
         let mut tx = self.begin().await?;
-        let Some(row) = sqlx::query(&Dialect::Sqlite.claim_job())
-            .bind(worker)
-            .bind(now)
-            .bind(lease_until)
-            .fetch_optional(&mut *tx)
-            .await?
-        else {
+        let mut claimed = None;
+        for due in [Due::ExpiredLease, Due::Queued] {
+            claimed = sqlx::query(&Dialect::Sqlite.claim_job(due))
+                .bind(worker)
+                .bind(now)
+                .bind(lease_until)
+                .fetch_optional(&mut *tx)
+                .await?;
+            if claimed.is_some() {
+                break;
+            }
+        }
+        let Some(row) = claimed else {
             return Ok(None);
         };
         let job = job_from_row(&row)?;
