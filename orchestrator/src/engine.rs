@@ -126,7 +126,8 @@ impl JobContext {
         if held { Ok(()) } else { Err(EngineError::LeaseLost) }
     }
 
-    /// Records one page result; `summary` is what the `page` event carries.
+    /// Records one page result, which also counts as one unit of progress; `summary` is
+    /// what the `page` event carries.
     pub async fn page(&self, record: &Value, summary: &Value) -> Result<(), EngineError> {
         let held = self.store.add_result(&self.job.id, &self.worker, record, summary).await?;
         self.held(held)
@@ -169,7 +170,6 @@ impl Engine for ScrapeEngine {
         let record = serde_json::to_value(&page).map_err(|e| EngineError::Fatal { code: "internal".into(), message: e.to_string() })?;
         let summary = json!({ "url": page.url, "finalUrl": page.final_url, "statusCode": page.status_code, "title": page.title });
         ctx.page(&record, &summary).await?;
-        ctx.progress(1, Some(1)).await?;
         Ok(EngineReport {
             usage: vec![UsageEvent { metric: Metric::PagesFetched, quantity: 1 }],
             summary: format!("{} {}", page.status_code, page.final_url),

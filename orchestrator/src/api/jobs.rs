@@ -242,6 +242,7 @@ pub async fn events(
     let mut wakeups = state.events.subscribe();
     let stream = async_stream::stream! {
         let mut after = last_seen;
+        let mut last_pass = false;
         loop {
             let Ok(batch) = state.store.events_after(&id, after, 200).await else { break };
             let full = batch.len() == 200;
@@ -257,9 +258,17 @@ pub async fn events(
             if full {
                 continue;
             }
-            // Nothing new: stop if the job ended before this client's position, else wait.
+            if last_pass {
+                break;
+            }
+            // The job may have ended after this batch was read: one more pass sends what it
+            // wrote last (its `done` event), or ends a client already past it.
             match state.store.get_job(None, &id).await {
                 Ok(Some(job)) if !job.status.is_terminal() => {}
+                Ok(Some(_)) => {
+                    last_pass = true;
+                    continue;
+                }
                 _ => break,
             }
             tokio::select! {

@@ -318,9 +318,9 @@ pub trait Store: Send + Sync + 'static {
     async fn finish_job(&self, job_id: &str, worker: &str, finish: &Finish, now: i64) -> Result<Option<JobRecord>, StoreError>;
     /// Hands a job back to the queue without counting the attempt (shutdown).
     async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool, StoreError>;
-    /// Records progress (fenced) and a `progress` event.
+    /// Sets progress (fenced) and adds a `progress` event: for totals, or units that are not pages.
     async fn set_progress(&self, job_id: &str, worker: &str, done: i64, total: Option<i64>) -> Result<bool, StoreError>;
-    /// Appends a result record (fenced) and a `page` event.
+    /// Appends a result record (fenced), counts it in `progress_done`, and adds a `page` event.
     async fn add_result(&self, job_id: &str, worker: &str, record: &Value, event: &Value) -> Result<bool, StoreError>;
     /// Lists an artifact written to disk (fenced).
     async fn add_artifact(&self, job_id: &str, worker: &str, artifact: &ArtifactRecord) -> Result<bool, StoreError>;

@@ -41,9 +41,13 @@ impl SqliteStore {
             .foreign_keys(true);
         // Connections are local files: pinging one before each use would only add a round trip
         // to every write on the single writer.
-        let writer = SqlitePoolOptions::new().max_connections(1).test_before_acquire(false).connect_with(options.clone()).await?;
+        // The writer never checkpoints: a commit that crossed the WAL threshold would pay the
+        // checkpoint's fsync inside some API request. A background task checkpoints instead.
+        let writer_options = options.clone().pragma("wal_autocheckpoint", "0");
+        let writer = SqlitePoolOptions::new().max_connections(1).test_before_acquire(false).connect_with(writer_options).await?;
         sqlx::migrate!("./migrations").run(&writer).await?;
         let reader = SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
+        tokio::spawn(checkpoint_in_background(reader.clone()));
         Ok(SqliteStore { writer, reader })
     }
 
@@ -51,6 +55,21 @@ impl SqliteStore {
     /// on a lock upgrade when another process (an `ace-web worker`) writes too.
     async fn begin(&self) -> Result<Tx, StoreError> {
         Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+    }
+}
+
+/// Copies the WAL into the database file every second, off the request path, until the
+/// store is closed. PASSIVE never waits for readers or the writer.
+async fn checkpoint_in_background(pool: SqlitePool) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        if pool.is_closed() {
+            return;
+        }
+        if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)").execute(&pool).await {
+            tracing::warn!(error = %e, "WAL checkpoint failed; will retry");
+        }
     }
 }
 
@@ -488,7 +507,9 @@ impl Store for SqliteStore {
         let finished_at = (status != "queued").then_some(now);
         let Some(row) = sqlx::query(&format!(
             "UPDATE jobs SET status = $3, finished_at = $4, run_at = COALESCE($5, run_at), error = $6, \
-                 error_code = $7, lease_owner = NULL, lease_until = NULL \
+                 error_code = $7, lease_owner = NULL, lease_until = NULL, \
+                 progress_total = CASE WHEN $3 = 'succeeded' THEN COALESCE(progress_total, progress_done) \
+                                  ELSE progress_total END \
              WHERE id = $1 AND lease_owner = $2 AND status = 'running' RETURNING {JOB_COLUMNS}"
         ))
         .bind(job_id)
@@ -603,6 +624,7 @@ impl Store for SqliteStore {
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
+        sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
         insert_event(&mut tx, job_id, "page", event, now).await?;
         tx.commit().await?;
         Ok(true)
