@@ -119,6 +119,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Worker(args) => {
             let config = args.load()?;
+            anyhow::ensure!(config.workers > 0, "configuration error: workers: `ace-web worker` needs at least 1");
             let shutdown = CancellationToken::new();
             let (state, generated) = AppState::open(config, shutdown.clone()).await?;
             announce(generated.as_deref(), &server::Listeners(Vec::new()));

@@ -78,3 +78,21 @@ async fn sigterm_hands_running_job_back_and_exits_cleanly() {
     let outcomes: Vec<Value> = tasks["tasks"].as_array().unwrap().iter().map(|t| t["outcome"].clone()).collect();
     assert!(outcomes.contains(&json!("handed_back_at_shutdown")), "{outcomes:?}");
 }
+
+/// Scale-out: an API-only node (`workers = 0`) queues jobs, and a separate `ace-web worker`
+/// process on the same store runs them.
+#[tokio::test]
+async fn separate_worker_process_runs_jobs_queued_by_an_api_only_node() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let svc = Service::start(dir.path(), &[("ACE_WORKERS", "0")]);
+    let (_, key) = svc.tenant("pro").await;
+    let id = svc.submit_ok(&key, json!({ "kind": "scrape", "url": site.url("/page/remote") })).await;
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    assert_eq!(svc.job(&key, &id).await["status"], "queued", "no worker in the API node");
+
+    let _worker = svc.start_worker(&[]);
+    let doc = svc.wait_status(&key, &id, &["succeeded", "failed"], MINUTE).await;
+    assert_eq!(doc["status"], "succeeded", "{doc}");
+    assert_eq!(site.state.hits("/page/remote"), 1);
+}

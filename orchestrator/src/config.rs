@@ -29,7 +29,8 @@ pub struct Config {
     /// Allow fetching loopback, private and link-local addresses (tests, intranets).
     #[serde(deserialize_with = "lenient_bool")]
     pub allow_private_networks: bool,
-    /// Job workers in this process.
+    /// Job workers in this process; 0 makes `serve` an API-only node (run `ace-web worker`
+    /// processes against the same store).
     pub workers: usize,
     /// Seconds a claimed job stays leased to its worker without a heartbeat.
     pub lease_seconds: u64,
@@ -182,9 +183,6 @@ impl Config {
     /// Checks what types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let reject = |key: &str, reason: &str| Err(ConfigError::Rejected { key: key.into(), reason: reason.into() });
-        if self.workers == 0 {
-            return reject("workers", "must be at least 1");
-        }
         if self.lease_seconds < 2 {
             return reject("lease_seconds", "must be at least 2 (workers renew at a third of it)");
         }

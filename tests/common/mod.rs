@@ -93,6 +93,18 @@ impl Service {
         }
     }
 
+    /// Starts `ace-web worker` on the same data directory; killed when dropped.
+    pub fn start_worker(&self, env: &[(&str, &str)]) -> Worker {
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(self.data_dir.join("worker.log")).unwrap();
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_ace-web"));
+        cmd.arg("worker").arg("--data-dir").arg(&self.data_dir);
+        for (k, v) in DEFAULT_ENV.iter().chain(env) {
+            cmd.env(k, v);
+        }
+        let child = cmd.stdout(Stdio::null()).stderr(Stdio::from(log)).stdin(Stdio::null()).spawn().expect("spawn ace-web worker");
+        Worker(child)
+    }
+
     pub fn pid(&self) -> u32 {
         self.child.as_ref().expect("running").id()
     }
@@ -213,5 +225,15 @@ where
             panic!("{what}: not within {within:?}");
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// A running `ace-web worker`.
+pub struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
