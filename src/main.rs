@@ -30,8 +30,46 @@ enum Command {
     Serve(ServeArgs),
     /// Run only job workers and webhook delivery against the configured store (scale-out).
     Worker(ServeArgs),
+    /// Crawl a site without a server: every page and a JSONL index into a folder.
+    Crawl(CrawlArgs),
     /// Print the OpenAPI description of the orchestrator's API.
     Openapi,
+}
+
+#[derive(Debug, Args)]
+struct CrawlArgs {
+    /// Where to start.
+    url: String,
+    /// Output folder: pages/<host>/<path> and index.jsonl.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Most pages to fetch.
+    #[arg(long)]
+    limit: Option<u64>,
+    /// Most link hops from the start page.
+    #[arg(long)]
+    depth: Option<u32>,
+    /// Only follow URLs whose path matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    include: Vec<String>,
+    /// Skip URLs whose path matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    exclude: Vec<String>,
+    /// Fetches in flight at once.
+    #[arg(long, default_value_t = 32)]
+    concurrency: usize,
+    /// Do not read or obey robots.txt.
+    #[arg(long)]
+    ignore_robots: bool,
+    /// Follow links to other sites.
+    #[arg(long)]
+    allow_external: bool,
+    /// Follow links to subdomains.
+    #[arg(long)]
+    allow_subdomains: bool,
+    /// Allow loopback and private addresses (also ACE_ALLOW_PRIVATE_NETWORKS=1).
+    #[arg(long, env = "ACE_ALLOW_PRIVATE_NETWORKS", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    allow_private_networks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -105,6 +143,7 @@ fn main() -> std::process::ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
+        Command::Crawl(args) => crawl(args).await,
         Command::Openapi => {
             print!("{}", ace_orchestrator::api::openapi_json());
             Ok(())
@@ -178,4 +217,58 @@ async fn signal() {
     {
         let _ = ctrl_c.await;
     }
+}
+
+async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
+    use ace_crawlers::crawl::{CrawlOptions, Crawler};
+    use ace_crawlers::output::DirWriter;
+    use ace_crawlers::{FetchGuard, FetchOptions, HttpFetcher};
+
+    let start = url::Url::parse(&args.url).with_context(|| format!("{:?} is not a URL", args.url))?;
+    let regexes = |list: &[String]| -> anyhow::Result<Vec<regex::Regex>> {
+        list.iter().map(|r| regex::Regex::new(r).with_context(|| format!("bad regex {r:?}"))).collect()
+    };
+    let guard = if args.allow_private_networks { FetchGuard::allow_all() } else { FetchGuard::deny_private() };
+    let guard_check = guard.check_resolved(&start).await;
+    guard_check.map_err(|e| anyhow::anyhow!("{e} (pass --allow-private-networks to crawl local addresses)"))?;
+    let fetcher = std::sync::Arc::new(HttpFetcher::new(guard, FetchOptions::default())?);
+    let opts = CrawlOptions {
+        max_depth: args.depth,
+        limit: args.limit,
+        include_paths: regexes(&args.include)?,
+        exclude_paths: regexes(&args.exclude)?,
+        allow_external_links: args.allow_external,
+        allow_subdomains: args.allow_subdomains,
+        ignore_robots: args.ignore_robots,
+        concurrency: args.concurrency.max(1),
+        ..CrawlOptions::default()
+    };
+    let writer = DirWriter::create(&args.out).with_context(|| format!("cannot write to {}", args.out.display()))?;
+    let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        signal().await;
+        on_signal.cancel();
+    });
+    let crawler = Crawler::new(fetcher, opts);
+    let crawl = tokio::spawn(async move { crawler.run(start, tx, cancel).await });
+    while let Some(page) = rx.recv().await {
+        writer.write(page)?;
+    }
+    let summary = crawl.await?;
+    let totals = writer.finish()?;
+    eprintln!(
+        "ace-web crawl: {} pages fetched ({} errors, {} disallowed by robots.txt, {} trap URLs and {} query variants of static files skipped){}; {} files, {} bytes in {}",
+        summary.fetched,
+        summary.errors,
+        summary.disallowed_by_robots,
+        summary.trapped,
+        summary.static_variants,
+        if summary.hit_limit { ", stopped at the limit" } else if summary.cancelled { ", interrupted" } else { "" },
+        totals.files,
+        totals.bytes,
+        args.out.display()
+    );
+    Ok(())
 }

@@ -18,8 +18,12 @@
 //! # Ok(()) }
 //! ```
 
+pub mod crawl;
 mod fetch;
 mod guard;
+pub mod links;
+pub mod normalize;
+pub mod output;
 pub mod scrape;
 
 pub use fetch::{FetchOptions, FetchedPage, Fetcher, HttpFetcher};

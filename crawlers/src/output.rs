@@ -1,0 +1,155 @@
+//! Writing a crawl to a folder: every page under `pages/<host>/<path>`, and `index.jsonl`
+//! with one record per page (URL, final URL, status, depth, parent, timings, file).
+//!
+//! Files are written on a plain thread fed by a channel, so disk I/O never blocks the async
+//! runtime that drives the fetches.
+
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
+
+use serde_json::json;
+use url::Url;
+
+use crate::crawl::CrawledPage;
+
+/// Writes pages into a folder as they arrive.
+#[derive(Debug)]
+pub struct DirWriter {
+    tx: Option<mpsc::SyncSender<CrawledPage>>,
+    thread: Option<JoinHandle<std::io::Result<WriteTotals>>>,
+}
+
+/// What was written.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct WriteTotals {
+    /// Records in `index.jsonl`.
+    pub records: u64,
+    /// Page files written.
+    pub files: u64,
+    /// Bytes of page files.
+    pub bytes: u64,
+}
+
+impl DirWriter {
+    /// Creates `dir` (and `dir/pages`) and starts the writer thread.
+    pub fn create(dir: &Path) -> std::io::Result<DirWriter> {
+        std::fs::create_dir_all(dir.join("pages"))?;
+        let index = BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("index.jsonl"))?);
+        let (tx, rx) = mpsc::sync_channel::<CrawledPage>(1024);
+        let root = dir.to_owned();
+        let thread = std::thread::spawn(move || write_all(&root, index, rx));
+        Ok(DirWriter { tx: Some(tx), thread: Some(thread) })
+    }
+
+    /// Queues a page for writing.
+    pub fn write(&self, page: CrawledPage) -> std::io::Result<()> {
+        match &self.tx {
+            Some(tx) => tx.send(page).map_err(|_| std::io::Error::other("the writer thread stopped")),
+            None => Err(std::io::Error::other("the writer is finished")),
+        }
+    }
+
+    /// Waits until everything queued is on disk.
+    pub fn finish(mut self) -> std::io::Result<WriteTotals> {
+        drop(self.tx.take());
+        self.thread.take().map_or(Ok(WriteTotals::default()), |t| t.join().unwrap_or_else(|_| Err(std::io::Error::other("the writer thread panicked"))))
+    }
+}
+
+fn write_all(root: &Path, mut index: BufWriter<std::fs::File>, rx: mpsc::Receiver<CrawledPage>) -> std::io::Result<WriteTotals> {
+    let mut totals = WriteTotals::default();
+    let mut made_dirs: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    for page in rx {
+        let mut record = json!({
+            "url": page.url.as_str(),
+            "depth": page.depth,
+            "parent": page.parent.as_ref().map(Url::as_str),
+        });
+        match &page.result {
+            Ok(fetched) => {
+                let rel = file_for(&fetched.final_url);
+                let path = root.join("pages").join(&rel);
+                if let Some(parent) = path.parent() {
+                    if made_dirs.insert(parent.to_owned()) {
+                        std::fs::create_dir_all(parent)?;
+                    }
+                }
+                std::fs::write(&path, &fetched.body)?;
+                totals.files += 1;
+                totals.bytes += fetched.body.len() as u64;
+                let obj = record.as_object_mut().expect("object");
+                obj.insert("finalUrl".into(), json!(fetched.final_url.as_str()));
+                obj.insert("statusCode".into(), json!(fetched.status));
+                obj.insert("contentType".into(), json!(fetched.header("content-type")));
+                obj.insert("bytes".into(), json!(fetched.body.len()));
+                obj.insert("elapsedMs".into(), json!(fetched.elapsed.as_millis() as u64));
+                obj.insert("file".into(), json!(format!("pages/{}", rel.display())));
+            }
+            Err(e) => {
+                let obj = record.as_object_mut().expect("object");
+                obj.insert("error".into(), json!(e.to_string()));
+                obj.insert("errorCode".into(), json!(e.code()));
+            }
+        }
+        serde_json::to_writer(&mut index, &record)?;
+        index.write_all(b"\n")?;
+        totals.records += 1;
+    }
+    index.flush()?;
+    Ok(totals)
+}
+
+/// Where a URL's body goes, relative to `pages/`: `<host>[_port]/<path>`, with `index.html`
+/// for directory URLs and a hash suffix for query strings. Never leaves the folder: the URL
+/// path has no `..` after parsing, and each segment is made a plain file name.
+pub fn file_for(url: &Url) -> PathBuf {
+    let mut path = PathBuf::from(match url.port() {
+        Some(port) => format!("{}_{port}", url.host_str().unwrap_or("host")),
+        None => url.host_str().unwrap_or("host").to_owned(),
+    });
+    let segments: Vec<&str> = url.path_segments().map(|s| s.collect()).unwrap_or_default();
+    let (dirs, last) = match segments.split_last() {
+        Some((last, dirs)) => (dirs, *last),
+        None => (&[][..], ""),
+    };
+    for dir in dirs.iter().filter(|d| !d.is_empty()) {
+        path.push(safe_segment(dir));
+    }
+    let mut file = if last.is_empty() { "index.html".to_owned() } else { safe_segment(last) };
+    if let Some(query) = url.query() {
+        let digest = query.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+        file = format!("{file}@{digest:016x}");
+    }
+    path.push(file);
+    path
+}
+
+fn safe_segment(segment: &str) -> String {
+    let cleaned: String = segment.chars().map(|c| if c == '\\' || c.is_control() { '_' } else { c }).take(200).collect();
+    match cleaned.as_str() {
+        "" | "." | ".." => "_".to_owned(),
+        _ => cleaned,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn f(u: &str) -> String {
+        file_for(&Url::parse(u).unwrap()).display().to_string()
+    }
+
+    #[test]
+    fn urls_map_to_files_inside_the_folder() {
+        assert_eq!(f("http://e.com/"), "e.com/index.html");
+        assert_eq!(f("http://e.com:8088/std/"), "e.com_8088/std/index.html");
+        assert_eq!(f("http://e.com/a/b.html"), "e.com/a/b.html");
+        assert!(f("http://e.com/a?x=1").starts_with("e.com/a@"));
+        assert_ne!(f("http://e.com/a?x=1"), f("http://e.com/a?x=2"));
+        assert_eq!(f("http://e.com/%2E%2E/x"), "e.com/x", "the URL parser already resolved dot segments");
+        assert!(!f("http://e.com/a%5C..%5Cb").contains('\\'));
+    }
+}
