@@ -51,6 +51,9 @@ pub struct CrawlOptions {
     pub max_path_segments: usize,
     /// Trap guard: most times one segment may repeat in a path (`/a/b/a/b/a/b/...`).
     pub max_repeated_segment: usize,
+    /// Trap guard: most pages per URL pattern (the path with digit runs folded), which stops
+    /// endless calendars and paginations.
+    pub max_pages_per_pattern: u64,
     /// The user agent robots.txt rules are matched against.
     pub robots_agent: String,
     /// Skip `path?query` when `path` was served as a static file (it carried both `ETag`
@@ -71,10 +74,11 @@ impl Default for CrawlOptions {
             ignore_robots: false,
             strip_tracking_params: true,
             concurrency: 32,
-            fetch: FetchOptions::default(),
+            fetch: FetchOptions { follow_redirects: false, ..FetchOptions::default() },
             max_url_length: 2048,
             max_path_segments: 32,
             max_repeated_segment: 3,
+            max_pages_per_pattern: 1000,
             robots_agent: "ace-web".into(),
             skip_static_query_variants: true,
         }
@@ -165,6 +169,7 @@ impl Crawler {
         // Paths (without query) that answered as static files, and paths whose fetch ended.
         let mut static_paths: HashSet<String> = HashSet::new();
         let mut completed: HashSet<String> = HashSet::new();
+        let mut patterns: HashMap<String, u64> = HashMap::new();
         loop {
             // A query variant whose plain path is still queued or in flight waits for it, so
             // that it is known whether the path is a static file (and the variant redundant).
@@ -247,24 +252,33 @@ impl Crawler {
                     if opts.skip_static_query_variants && page.header("etag").is_some() && page.header("last-modified").is_some() {
                         static_paths.insert(without_query(&final_url).to_owned());
                     }
-                    let child_depth = depth + 1;
+                    // A redirect is not a hop: its target keeps the page's depth.
+                    let redirect = redirect_target(page, opts.strip_tracking_params);
+                    let child_depth = if redirect.is_some() { depth } else { depth + 1 };
                     if opts.max_depth.is_none_or(|max| child_depth <= max) {
-                        for link in links {
+                        for link in redirect.into_iter().chain(links) {
                             if !self.in_scope(&scope, &link) {
                                 continue;
                             }
+                            if seen.contains(link.as_str()) {
+                                continue;
+                            }
                             if self.is_static_variant(&static_paths, &link) {
+                                seen.insert(link.to_string());
                                 summary.static_variants += 1;
                                 continue;
                             }
-                            if self.is_trap(&link) {
+                            let per_pattern = patterns.entry(pattern_of(&link)).or_default();
+                            let trapped = self.is_trap(&link) || *per_pattern >= opts.max_pages_per_pattern;
+                            // Marked seen either way, so each URL is judged (and counted) once.
+                            seen.insert(link.to_string());
+                            if trapped {
                                 summary.trapped += 1;
                                 continue;
                             }
-                            if seen.insert(link.to_string()) {
-                                new_links += 1;
-                                frontier.push_back((link, child_depth, Some(url.clone())));
-                            }
+                            *per_pattern += 1;
+                            new_links += 1;
+                            frontier.push_back((link, child_depth, Some(url.clone())));
                         }
                     }
                 }
@@ -325,7 +339,7 @@ impl Crawler {
 
     async fn fetch_robots(&self, url: &Url) -> Option<texting_robots::Robot> {
         let robots_url = url.join("/robots.txt").ok()?;
-        let opts = FetchOptions { timeout: Duration::from_secs(10), max_body_bytes: 512 * 1024, headers: Vec::new() };
+        let opts = FetchOptions { timeout: Duration::from_secs(10), max_body_bytes: 512 * 1024, ..FetchOptions::default() };
         let page = self.fetcher.fetch(&robots_url, &opts).await.ok()?;
         if !(200..300).contains(&page.status) {
             // No robots.txt (or an error page): everything is allowed.
@@ -335,8 +349,37 @@ impl Crawler {
     }
 }
 
+/// The shape of a URL's path: host and path with every run of digits folded to `0`.
+fn pattern_of(url: &Url) -> String {
+    let mut out = String::with_capacity(url.path().len() + 16);
+    out.push_str(url.host_str().unwrap_or_default());
+    let mut in_digits = false;
+    for c in url.path().chars() {
+        if c.is_ascii_digit() {
+            if !in_digits {
+                out.push('0');
+            }
+            in_digits = true;
+        } else {
+            out.push(c);
+            in_digits = false;
+        }
+    }
+    out
+}
+
 fn without_query(url: &Url) -> &str {
     &url.as_str()[..url.as_str().find('?').unwrap_or(url.as_str().len())]
+}
+
+/// Where a 3xx answer points, resolved and normalised.
+fn redirect_target(page: &FetchedPage, strip_tracking: bool) -> Option<Url> {
+    if !(300..400).contains(&page.status) {
+        return None;
+    }
+    let mut target = page.final_url.join(page.header("location")?).ok()?;
+    normalize(&mut target, strip_tracking);
+    Some(target)
 }
 
 /// The absolute, normalised links of an HTML page.

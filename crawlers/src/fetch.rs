@@ -23,11 +23,19 @@ pub struct FetchOptions {
     pub max_body_bytes: u64,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
+    /// Follow redirects (each hop guarded). A crawler turns this off to dedupe and scope
+    /// redirect targets itself.
+    pub follow_redirects: bool,
 }
 
 impl Default for FetchOptions {
     fn default() -> FetchOptions {
-        FetchOptions { timeout: Duration::from_secs(30), max_body_bytes: 10 * 1024 * 1024, headers: Vec::new() }
+        FetchOptions {
+            timeout: Duration::from_secs(30),
+            max_body_bytes: 10 * 1024 * 1024,
+            headers: Vec::new(),
+            follow_redirects: true,
+        }
     }
 }
 
@@ -66,6 +74,8 @@ pub trait Fetcher: Send + Sync {
 #[derive(Debug, Clone)]
 pub struct HttpFetcher {
     client: reqwest::Client,
+    /// The same, but answering redirects as they are.
+    direct: reqwest::Client,
     guard: FetchGuard,
     max_redirects: usize,
 }
@@ -86,15 +96,19 @@ impl HttpFetcher {
                 Err(forbidden) => attempt.error(forbidden),
             }
         });
-        let client = reqwest::Client::builder()
-            .user_agent(concat!("ace-web/", env!("CARGO_PKG_VERSION")))
-            .redirect(policy)
-            .dns_resolver(Arc::new(GuardedResolver { guard }))
-            .connect_timeout(defaults.timeout.min(Duration::from_secs(10)))
-            .pool_max_idle_per_host(32)
-            .build()
-            .map_err(|e| FetchError::Client(e.to_string()))?;
-        Ok(HttpFetcher { client, guard, max_redirects: MAX_REDIRECTS })
+        let build = |policy| {
+            reqwest::Client::builder()
+                .user_agent(concat!("ace-web/", env!("CARGO_PKG_VERSION")))
+                .redirect(policy)
+                .dns_resolver(Arc::new(GuardedResolver { guard }))
+                .connect_timeout(defaults.timeout.min(Duration::from_secs(10)))
+                .pool_max_idle_per_host(64)
+                .build()
+                .map_err(|e| FetchError::Client(e.to_string()))
+        };
+        let client = build(policy)?;
+        let direct = build(redirect::Policy::none())?;
+        Ok(HttpFetcher { client, direct, guard, max_redirects: MAX_REDIRECTS })
     }
 
     /// The guard this fetcher applies.
@@ -137,7 +151,8 @@ impl Fetcher for HttpFetcher {
     async fn fetch(&self, url: &Url, opts: &FetchOptions) -> Result<FetchedPage, FetchError> {
         self.guard.check_url(url)?;
         let started = Instant::now();
-        let mut request = self.client.get(url.clone()).timeout(opts.timeout);
+        let client = if opts.follow_redirects { &self.client } else { &self.direct };
+        let mut request = client.get(url.clone()).timeout(opts.timeout);
         for (name, value) in &opts.headers {
             request = request.header(name.as_str(), value.as_str());
         }

@@ -125,7 +125,7 @@ impl AppState {
         let fetch = FetchOptions {
             timeout: Duration::from_secs(config.fetch_timeout_seconds),
             max_body_bytes: config.max_page_bytes,
-            headers: Vec::new(),
+            ..FetchOptions::default()
         };
         let http = Arc::new(HttpFetcher::new(guard, fetch.clone())?);
         let engines = Engines::standard(http.clone(), fetch);
