@@ -68,6 +68,35 @@ async fn scrape_job_lifecycle_results_artifacts_and_events() {
 }
 
 #[tokio::test]
+async fn crawl_job_records_every_page_of_the_site_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+    let id = svc
+        .submit_ok(&key, json!({ "kind": "crawl", "url": site.url("/site/index.html"), "options": { "excludePaths": ["^/site/cal/"] } }))
+        .await;
+    let doc = svc.wait_status(&key, &id, &["succeeded", "failed"], MINUTE).await;
+    assert_eq!(doc["status"], "succeeded", "{doc}");
+    let text = svc.client.get(svc.url(&format!("/v1/jobs/{id}/results"))).bearer_auth(&key).send().await.unwrap().text().await.unwrap();
+    let records: Vec<Value> = text.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let mut urls: Vec<&str> = records.iter().map(|r| r["url"].as_str().unwrap()).collect();
+    urls.sort();
+    urls.dedup();
+    assert_eq!(urls.len(), records.len(), "one record per URL");
+    assert!(records.iter().any(|r| r["title"] == "deep/d.html" && r["depth"] == 2), "{text}");
+    assert!(records.iter().all(|r| !r["url"].as_str().unwrap().contains("/cal/")), "excludePaths applies");
+    assert_eq!(doc["progress"]["done"], records.len() as i64);
+    let (_, usage) = svc.get_json(&key, "/v1/usage").await;
+    assert_eq!(usage["usage"]["pages_fetched"], records.len() as i64, "every page is billed");
+    for options in [json!({ "includePaths": ["("] }), json!({ "limit": -1 }), json!({ "timeout": "soon" })] {
+        let r = svc.submit(&key, json!({ "kind": "crawl", "url": site.url("/site/"), "options": options })).await;
+        assert_eq!(r.status(), 400, "{options}");
+        assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_request");
+    }
+}
+
+#[tokio::test]
 async fn events_stream_live_and_resume_after_last_event_id() {
     let dir = tempfile::tempdir().unwrap();
     let site = FixtureServer::start().await;

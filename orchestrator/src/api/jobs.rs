@@ -104,15 +104,16 @@ pub async fn create(
         let known: Vec<_> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
         ApiError::new(Code::InvalidKind, format!("unknown job kind {:?}; expected one of {}", req.kind, known.join(", ")))
     })?;
-    if state.engines.get(kind).is_none() {
+    let Some(engine) = state.engines.get(kind) else {
         return Err(ApiError::new(Code::NotImplemented, format!("job kind {:?} is not implemented yet", kind.as_str())));
-    }
+    };
     let url = checked_url(&state, "url", &req.url).await?;
     let options = match req.options {
         None | Some(Value::Null) => json!({}),
         Some(v @ Value::Object(_)) => v,
         Some(_) => return Err(ApiError::new(Code::InvalidRequest, "options must be a JSON object")),
     };
+    engine.validate(&options).map_err(|message| ApiError::new(Code::InvalidRequest, message))?;
     if let Some(hook) = &req.webhook {
         checked_url(&state, "webhook.url", &hook.url).await?;
     }
