@@ -1,0 +1,428 @@
+//! Main-content selection: which part of the page is the content, and what inside it is not.
+//!
+//! The algorithm is linear and recursion-free (every pass is a forward or reverse loop over the
+//! arena, see [`crate::dom`]):
+//!
+//! 1. **Hard boilerplate.** Elements that are never content by their tag (`nav`, `aside`,
+//!    `script`, forms' controls, ...), ARIA role, hidden state, or class/id evidence
+//!    (`cookie`, `share`, `breadcrumb`, `related`, ...) are removed, unless removing them would
+//!    remove most of the page (a `body class="has-sidebar"` must not empty the page).
+//! 2. **Block scores.** Text is grouped into blocks at block-element boundaries. A block is
+//!    worth its non-link characters minus a link penalty and a fixed cost, plus a bonus for
+//!    sentence punctuation, so prose scores high, menus and link lists score negative. Every
+//!    element's score is the sum over its blocks.
+//! 3. **Selection.** The best element (highest score, nudged up by content-like tags and
+//!    class names) is the content root; the root climbs to an ancestor while that costs little,
+//!    so a title or a sibling section next to the best block is not lost.
+//! 4. **Pruning.** Inside the root, link-dense subtrees with negative score (related lists, tag
+//!    clouds, pagination) are dropped.
+
+use crate::dom::{Document, Kind, NodeId, Tag, NONE};
+
+/// The chosen content: a root and the nodes under it that renderers must skip.
+#[derive(Debug)]
+pub struct Selection {
+    pub root: NodeId,
+    dropped: Vec<bool>,
+}
+
+impl Selection {
+    /// Whether `n` (under the root) belongs to the content.
+    pub fn keeps(&self, n: NodeId) -> bool {
+        !self.dropped[n as usize]
+    }
+
+    /// A selection of everything under `root` (used when no content selection is wanted).
+    pub fn whole(doc: &Document, root: NodeId) -> Selection {
+        let mut dropped = vec![false; doc.nodes.len()];
+        for (i, d) in dropped.iter_mut().enumerate() {
+            if let Some(t) = doc.tag(i as NodeId) {
+                *d = matches!(t, Tag::Script | Tag::Style | Tag::Noscript | Tag::Template | Tag::Head | Tag::Title);
+            }
+        }
+        Selection { root, dropped }
+    }
+}
+
+/// Tunables of the scoring, in one place.
+mod weights {
+    /// Every block pays this many characters' worth, so fragments ("Home", "Share") go negative.
+    pub const BLOCK_COST: f32 = 20.0;
+    /// Each link character costs this much on top of not counting as text.
+    pub const LINK_PENALTY: f32 = 1.0;
+    /// Sentence punctuation is strong evidence of prose.
+    pub const PUNCT_BONUS: f32 = 8.0;
+    /// The root climbs to an ancestor whose score is at least this share of the best score.
+    pub const CLIMB_RATIO: f32 = 0.9;
+}
+
+/// Chooses the main content of `doc`.
+pub fn select(doc: &Document) -> Selection {
+    let n = doc.nodes.len();
+    let body = doc.find(Tag::Body).unwrap_or(Document::ROOT);
+    let body_end = doc.subtree_end(body);
+
+    // Pass A (post-order): raw text size, to guard class-based removal of page wrappers.
+    let mut raw = vec![0u32; n];
+    for i in (0..n).rev() {
+        if doc.is_text(i as NodeId) && !in_non_text(doc, i as NodeId) {
+            raw[i] = count_visible(doc.text(i as NodeId));
+        }
+        let p = doc.nodes[i].parent;
+        if p != NONE {
+            raw[p as usize] += raw[i];
+        }
+    }
+    let page_text = raw[body as usize].max(1);
+
+    // Pass B (pre-order): removal and link context.
+    let mut removed = vec![false; n];
+    let mut in_link = vec![false; n];
+    let mut scratch = String::new();
+    for i in 0..n {
+        let id = i as NodeId;
+        let p = doc.nodes[i].parent;
+        if p != NONE {
+            removed[i] = removed[p as usize];
+            in_link[i] = in_link[p as usize];
+        }
+        let Kind::Element(tag) = doc.nodes[i].kind else {
+            continue;
+        };
+        if tag == Tag::A && doc.attr(id, "href").is_some() {
+            in_link[i] = true;
+        }
+        if !removed[i] && is_boilerplate(doc, id, tag, raw[i], page_text, &mut scratch) {
+            removed[i] = true;
+        }
+    }
+    if (body as usize) < n {
+        removed[body as usize] = false;
+    }
+
+    // Pass C (post-order): block scores over what survived.
+    let mut text = vec![0u32; n];
+    let mut link = vec![0u32; n];
+    let mut inline_text = vec![0u32; n];
+    let mut inline_link = vec![0u32; n];
+    let mut inline_punct = vec![0u32; n];
+    let mut score = vec![0f32; n];
+    for i in (0..n).rev() {
+        if removed[i] {
+            continue;
+        }
+        let id = i as NodeId;
+        let p = doc.nodes[i].parent;
+        match doc.nodes[i].kind {
+            Kind::Text => {
+                if in_non_text(doc, id) {
+                    continue;
+                }
+                let s = doc.text(id);
+                let t = count_visible(s);
+                text[i] = t;
+                inline_text[i] = t;
+                inline_punct[i] = count_punct(s);
+                if in_link[i] {
+                    link[i] = t;
+                    inline_link[i] = t;
+                }
+            }
+            Kind::Element(tag) => {
+                if tag.is_block() || p == NONE {
+                    score[i] += block_weight(tag, inline_text[i], inline_link[i], inline_punct[i]);
+                    inline_text[i] = 0;
+                    inline_link[i] = 0;
+                    inline_punct[i] = 0;
+                }
+            }
+            Kind::Document => {}
+        }
+        if p != NONE {
+            let pu = p as usize;
+            text[pu] += text[i];
+            link[pu] += link[i];
+            inline_text[pu] += inline_text[i];
+            inline_link[pu] += inline_link[i];
+            inline_punct[pu] += inline_punct[i];
+            score[pu] += score[i];
+        }
+    }
+
+    // Selection: the best-scoring element, with a nudge for content-like names.
+    let mut best = body;
+    let mut best_eval = f32::MIN;
+    for i in body as usize..body_end as usize {
+        if removed[i] || score[i] <= 0.0 {
+            continue;
+        }
+        let Kind::Element(tag) = doc.nodes[i].kind else { continue };
+        let eval = score[i] * (1.0 + 0.2 * content_evidence(doc, i as NodeId, tag, &mut scratch));
+        if eval > best_eval {
+            best_eval = eval;
+            best = i as NodeId;
+        }
+    }
+    let mut root = best;
+    let mut a = doc.nodes[best as usize].parent;
+    while a != NONE && (a as usize) >= body as usize && !removed[a as usize] {
+        if score[a as usize] >= weights::CLIMB_RATIO * score[best as usize] {
+            root = a;
+        }
+        if a == body {
+            break;
+        }
+        a = doc.nodes[a as usize].parent;
+    }
+
+    // Pruning (pre-order) inside the root.
+    let mut dropped = removed;
+    let end = doc.subtree_end(root);
+    for i in root as usize + 1..end as usize {
+        let p = doc.nodes[i].parent as usize;
+        if dropped[p] {
+            dropped[i] = true;
+            continue;
+        }
+        if dropped[i] {
+            continue;
+        }
+        let Kind::Element(tag) = doc.nodes[i].kind else { continue };
+        if tag.is_block() || matches!(tag, Tag::Other | Tag::Span) {
+            let t = text[i] as f32;
+            let l = link[i] as f32;
+            if t > 0.0 && score[i] < 0.0 && l / t > 0.5 {
+                dropped[i] = true;
+            }
+        }
+    }
+    Selection { root, dropped }
+}
+
+/// Text under these elements is markup or metadata, not visible content.
+fn in_non_text(doc: &Document, text_node: NodeId) -> bool {
+    let p = doc.nodes[text_node as usize].parent;
+    matches!(doc.tag(p), Some(Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Noscript | Tag::Template))
+}
+
+/// Characters that are not whitespace (bytes, so CJK weighs more; the ratios still hold).
+fn count_visible(s: &str) -> u32 {
+    s.bytes().filter(|b| !b.is_ascii_whitespace()).count() as u32
+}
+
+fn count_punct(s: &str) -> u32 {
+    s.bytes().filter(|b| matches!(b, b'.' | b',' | b'?' | b'!' | b';')).count() as u32
+}
+
+fn block_weight(tag: Tag, t: u32, l: u32, punct: u32) -> f32 {
+    if t == 0 {
+        return 0.0;
+    }
+    let (t, l) = (t as f32, l as f32);
+    let mut w = (t - l) - weights::LINK_PENALTY * l - weights::BLOCK_COST;
+    w += weights::PUNCT_BONUS * (punct as f32).min(t / 20.0);
+    if l == 0.0 && tag.is_heading() {
+        // Headings are short by nature; inside content they must survive pruning.
+        w = w.max(5.0);
+    }
+    if w > 0.0 && matches!(tag, Tag::P | Tag::Pre | Tag::Blockquote) {
+        w *= 1.25;
+    }
+    w
+}
+
+/// Collects lowercase `class` and `id` into `buf`; false when the element has neither.
+fn names<'b>(doc: &Document, id: NodeId, buf: &'b mut String) -> Option<&'b str> {
+    buf.clear();
+    for (k, v) in doc.attrs(id) {
+        if k == "class" || k == "id" {
+            buf.push(' ');
+            buf.extend(v.chars().map(|c| c.to_ascii_lowercase()));
+        }
+    }
+    (!buf.is_empty()).then_some(buf.as_str())
+}
+
+/// Substrings of class/id that mark boilerplate wherever they occur in a name.
+const NEGATIVE_SUBSTRINGS: &[&str] = &[
+    "cookie", "consent", "gdpr", "newsletter", "breadcrumb", "pagination", "sidebar", "share",
+    "social", "related", "advert", "sponsor", "popup", "modal", "footer", "navbar", "navigation",
+    "skip-link", "skiplink", "skip-to", "subscribe", "signup", "sign-up", "disqus", "outbrain",
+    "taboola", "masthead", "topbar", "top-bar", "toolbar", "screen-reader", "sr-only",
+    "visually-hidden", "visuallyhidden", "offcanvas", "off-canvas", "backtotop", "back-to-top",
+    "comment-form", "commentform", "respond", "author-box", "authorbox", "author-bio",
+    "byline", "recommended", "read-more", "readmore", "tag-cloud", "tagcloud", "post-tags",
+    "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo",
+];
+
+/// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
+const NEGATIVE_PARTS: &[&str] = &[
+    "nav", "menu", "ad", "ads", "banner", "header", "tags", "print", "hidden", "hide",
+    "widget", "dropdown", "login", "search", "meta", "rating", "toc", "share", "cart",
+];
+
+/// Substrings of class/id that suggest content.
+const POSITIVE_SUBSTRINGS: &[&str] = &[
+    "article", "content", "entry", "post", "main", "body", "text", "story", "prose", "markdown",
+    "blog", "description", "product", "question", "answer", "thread", "docs", "documentation",
+];
+
+fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, raw: u32, page: u32, scratch: &mut String) -> bool {
+    match tag {
+        Tag::Script
+        | Tag::Style
+        | Tag::Noscript
+        | Tag::Template
+        | Tag::Svg
+        | Tag::Math
+        | Tag::Canvas
+        | Tag::Iframe
+        | Tag::Object
+        | Tag::Embed
+        | Tag::Video
+        | Tag::Audio
+        | Tag::Select
+        | Tag::Option
+        | Tag::Button
+        | Tag::Input
+        | Tag::Textarea
+        | Tag::Head
+        | Tag::Title
+        | Tag::Dialog
+        | Tag::Map => return true,
+        Tag::Html | Tag::Body | Tag::Main => return false,
+        _ => {}
+    }
+    // A wrapper of most of the page is never boilerplate, whatever its name says.
+    let wrapper = raw as f32 > 0.5 * page as f32 && page > 200;
+    if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer) && !wrapper {
+        return true;
+    }
+    let mut negative = false;
+    let mut role_or_hidden = false;
+    for (k, v) in doc.attrs(id) {
+        match k {
+            "hidden" => role_or_hidden = true,
+            "aria-hidden" if v.eq_ignore_ascii_case("true") => role_or_hidden = true,
+            "role" => {
+                let v = v.to_ascii_lowercase();
+                if matches!(
+                    v.as_str(),
+                    "navigation" | "contentinfo" | "banner" | "search" | "dialog" | "alertdialog" | "menu" | "menubar" | "complementary" | "alert"
+                ) {
+                    role_or_hidden = true;
+                }
+            }
+            "style" => {
+                let s: String = v.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+                if s.contains("display:none") || s.contains("visibility:hidden") {
+                    role_or_hidden = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    if role_or_hidden && !wrapper {
+        return true;
+    }
+    if tag == Tag::Header {
+        // A page header holds the logo and menus; an article's header holds its title.
+        negative = true;
+    }
+    if let Some(n) = names(doc, id, scratch) {
+        if NEGATIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) {
+            negative = true;
+        } else if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part)) {
+            negative = true;
+        }
+        if negative && tag != Tag::Header && POSITIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) && raw > 400 {
+            // "post-content sidebar-right": the content name wins when there is real text.
+            negative = false;
+        }
+    }
+    if tag == Tag::Header && negative {
+        // Keep headers that carry the page heading and little else.
+        let end = doc.subtree_end(id);
+        let has_h1 = (id..end).any(|i| doc.tag(i) == Some(Tag::H1));
+        let has_nav = (id..end).any(|i| doc.tag(i) == Some(Tag::Nav));
+        if has_h1 && !has_nav {
+            negative = false;
+        }
+    }
+    negative && !wrapper
+}
+
+/// How content-like an element looks by tag and names, 0..=2.
+fn content_evidence(doc: &Document, id: NodeId, tag: Tag, scratch: &mut String) -> f32 {
+    let mut e = match tag {
+        Tag::Article | Tag::Main => 1.0,
+        _ => 0.0,
+    };
+    if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) {
+        e += 1.0;
+    }
+    if let Some(n) = names(doc, id, scratch) {
+        if POSITIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) {
+            e += 1.0;
+        }
+    }
+    if doc.attr(id, "itemprop").is_some_and(|v| v.contains("articleBody") || v.contains("text")) {
+        e += 1.0;
+    }
+    f32::min(e, 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::render_text;
+
+    fn main_text(html: &str) -> String {
+        let doc = Document::parse(html);
+        render_text(&doc, &select(&doc))
+    }
+
+    const PROSE: &str = "This is a sentence of real content, with commas, and a full stop. ";
+
+    #[test]
+    fn picks_the_article_over_navigation_and_footer() {
+        let html = format!(
+            "<body><div class=top><a href=/>Home</a> <a href=/a>About</a> <a href=/b>Blog</a></div>\
+             <div class=wrap><div class=story><p>{p}</p><p>{p}</p><p>{p}</p></div>\
+             <div class=links><ul><li><a href=/1>Another story one</a><li><a href=/2>Another story two</a></ul></div></div>\
+             <footer>Copyright 2024 Example Inc. All rights reserved, forever.</footer></body>",
+            p = PROSE.repeat(3)
+        );
+        let t = main_text(&html);
+        assert!(t.contains("real content"), "{t}");
+        assert!(!t.contains("Home"), "{t}");
+        assert!(!t.contains("Another story"), "{t}");
+        assert!(!t.contains("Copyright"), "{t}");
+    }
+
+    #[test]
+    fn cookie_banners_and_share_widgets_go() {
+        let html = format!(
+            "<body><div id=cookie-notice><p>We use cookies to improve your experience, okay?</p></div>\
+             <article><h1>Title</h1><p>{p}</p><div class=share-buttons>Share on Facebook</div><p>{p}</p></article></body>",
+            p = PROSE.repeat(4)
+        );
+        let t = main_text(&html);
+        assert!(t.contains("real content"));
+        assert!(!t.contains("cookies"), "{t}");
+        assert!(!t.contains("Facebook"), "{t}");
+    }
+
+    #[test]
+    fn a_body_class_naming_a_sidebar_does_not_empty_the_page() {
+        let html = format!("<body class='has-sidebar'><div class='layout-with-sidebar'><p>{}</p></div></body>", PROSE.repeat(10));
+        assert!(main_text(&html).contains("real content"));
+    }
+
+    #[test]
+    fn hidden_elements_are_not_content() {
+        let html = format!("<body><article><p>{}</p><p hidden>secret words</p><div style='display: none'>more secret</div></article></body>", PROSE.repeat(4));
+        let t = main_text(&html);
+        assert!(!t.contains("secret"), "{t}");
+    }
+}
