@@ -58,22 +58,52 @@ mod weights {
 
 /// Chooses the main content of `doc`.
 pub fn select(doc: &Document) -> Selection {
+    select_traced(doc, None)
+}
+
+/// Why the content is what it is: the best-scoring elements and the chosen root, one a line.
+/// For diagnosing pages where the extraction disappoints.
+pub fn explain(doc: &Document) -> String {
+    let mut trace = String::new();
+    select_traced(doc, Some(&mut trace));
+    trace
+}
+
+fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let n = doc.nodes.len();
     let body = doc.find(Tag::Body).unwrap_or(Document::ROOT);
     let body_end = doc.subtree_end(body);
 
-    // Pass A (post-order): raw text size, to guard class-based removal of page wrappers.
+    // Pass A (post-order): raw text and paragraph text, and where the semantic main content
+    // is, to guard class-based removal of page wrappers.
     let mut raw = vec![0u32; n];
+    let mut ptext = vec![0u32; n];
+    let mut has_main = vec![false; n];
+    let mut linkraw = vec![0u32; n];
     for i in (0..n).rev() {
-        if doc.is_text(i as NodeId) && !in_non_text(doc, i as NodeId) {
-            raw[i] = count_visible(doc.text(i as NodeId));
+        let id = i as NodeId;
+        match doc.nodes[i].kind {
+            Kind::Text if !in_non_text(doc, id) => raw[i] = count_visible(doc.text(id)),
+            Kind::Element(Tag::P) => ptext[i] = raw[i],
+            Kind::Element(Tag::A) => linkraw[i] = raw[i],
+            Kind::Element(Tag::Article | Tag::Main) => has_main[i] = true,
+            Kind::Element(_) => {
+                if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) {
+                    has_main[i] = true;
+                }
+            }
+            _ => {}
         }
         let p = doc.nodes[i].parent;
         if p != NONE {
-            raw[p as usize] += raw[i];
+            let pu = p as usize;
+            raw[pu] += raw[i];
+            ptext[pu] += ptext[i];
+            linkraw[pu] += linkraw[i];
+            has_main[pu] |= has_main[i];
         }
     }
-    let page_text = raw[body as usize].max(1);
+    let page = Page { text: raw[body as usize].max(1), ptext: ptext[body as usize].max(1) };
 
     // Pass B (pre-order): removal and link context.
     let mut removed = vec![false; n];
@@ -92,12 +122,19 @@ pub fn select(doc: &Document) -> Selection {
         if tag == Tag::A && doc.attr(id, "href").is_some() {
             in_link[i] = true;
         }
-        if !removed[i] && is_boilerplate(doc, id, tag, raw[i], page_text, &mut scratch) {
+        if !removed[i] && is_boilerplate(doc, id, tag, Size { raw: raw[i], ptext: ptext[i], link: linkraw[i], has_main: has_main[i] }, page, &mut scratch) {
             removed[i] = true;
         }
     }
     if (body as usize) < n {
         removed[body as usize] = false;
+    }
+    if let Some(trace) = trace.as_deref_mut() {
+        let mut cut: Vec<usize> = (0..n).filter(|&i| removed[i] && doc.nodes[i].parent != NONE && !removed[doc.nodes[i].parent as usize]).collect();
+        cut.sort_by_key(|&i| std::cmp::Reverse(raw[i]));
+        for &i in cut.iter().take(6) {
+            trace.push_str(&format!("removed text {:>6} {}\n", raw[i], describe(doc, i as NodeId)));
+        }
     }
 
     // Pass C (post-order): block scores over what survived.
@@ -196,13 +233,47 @@ pub fn select(doc: &Document) -> Selection {
             }
         }
     }
+    if let Some(trace) = trace.as_deref_mut() {
+        let mut order: Vec<usize> = (body as usize..body_end as usize).filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some()).collect();
+        order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
+        for &i in order.iter().take(8) {
+            trace.push_str(&format!("{:>8.0} text {:>6} link {:>6} {}\n", score[i], text[i], link[i], describe(doc, i as NodeId)));
+        }
+        trace.push_str(&format!("best {} -> root {}\n", describe(doc, best), describe(doc, root)));
+    }
     Selection { root, dropped }
+}
+
+fn removed_copy(d: &[bool], i: usize) -> bool {
+    d[i]
+}
+
+/// `tag.class#id` of a node and its ancestors, for diagnostics.
+fn describe(doc: &Document, mut n: NodeId) -> String {
+    let mut parts = Vec::new();
+    while n != NONE && parts.len() < 6 {
+        if doc.tag(n).is_some() {
+            let mut s = doc.text(n).to_string();
+            if let Some(c) = doc.attr(n, "class") {
+                s.push('.');
+                s.push_str(&c.split_whitespace().take(2).collect::<Vec<_>>().join("."));
+            }
+            if let Some(i) = doc.attr(n, "id") {
+                s.push('#');
+                s.push_str(i);
+            }
+            parts.push(s);
+        }
+        n = doc.nodes[n as usize].parent;
+    }
+    parts.reverse();
+    parts.join(" > ")
 }
 
 /// Text under these elements is markup or metadata, not visible content.
 fn in_non_text(doc: &Document, text_node: NodeId) -> bool {
     let p = doc.nodes[text_node as usize].parent;
-    matches!(doc.tag(p), Some(Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Noscript | Tag::Template))
+    matches!(doc.tag(p), Some(Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Template))
 }
 
 /// Characters that are not whitespace (bytes, so CJK weighs more; the ratios still hold).
@@ -251,15 +322,21 @@ const NEGATIVE_SUBSTRINGS: &[&str] = &[
     "taboola", "masthead", "topbar", "top-bar", "toolbar", "screen-reader", "sr-only",
     "visually-hidden", "visuallyhidden", "offcanvas", "off-canvas", "backtotop", "back-to-top",
     "comment-form", "commentform", "respond", "author-box", "authorbox", "author-bio",
-    "byline", "recommended", "read-more", "readmore", "tag-cloud", "tagcloud", "post-tags",
+    "byline", "recommended", "tag-cloud", "tagcloud", "post-tags",
     "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo",
 ];
 
 /// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
 const NEGATIVE_PARTS: &[&str] = &[
-    "nav", "menu", "ad", "ads", "banner", "header", "tags", "print", "hidden", "hide",
-    "widget", "dropdown", "login", "search", "meta", "rating", "toc", "share", "cart",
+    "nav", "menu", "header", "tags", "print", "dropdown", "login", "search", "meta",
+    "rating", "toc", "share", "cart",
 ];
+
+/// `ad`, `ads`, `ad-slot`, `ads_top`: advertising. Only at the start of a token, because as a
+/// later part it is as often about hiding or styling ads around content ("hide-read-more-ad").
+fn is_ad_token(t: &str) -> bool {
+    matches!(t, "ad" | "ads" | "advertisement") || ["ad-", "ad_", "ads-", "ads_", "adsense", "adslot", "adunit"].iter().any(|p| t.starts_with(p))
+}
 
 /// Substrings of class/id that suggest content.
 const POSITIVE_SUBSTRINGS: &[&str] = &[
@@ -267,11 +344,27 @@ const POSITIVE_SUBSTRINGS: &[&str] = &[
     "blog", "description", "product", "question", "answer", "thread", "docs", "documentation",
 ];
 
-fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, raw: u32, page: u32, scratch: &mut String) -> bool {
+/// Page-wide totals that removal decisions are measured against.
+#[derive(Clone, Copy)]
+struct Page {
+    text: u32,
+    ptext: u32,
+}
+
+/// An element's raw text, its text in paragraphs, and whether it holds `article`/`main`.
+#[derive(Clone, Copy)]
+struct Size {
+    raw: u32,
+    ptext: u32,
+    link: u32,
+    has_main: bool,
+}
+
+fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page, scratch: &mut String) -> bool {
+    let raw = size.raw;
     match tag {
         Tag::Script
         | Tag::Style
-        | Tag::Noscript
         | Tag::Template
         | Tag::Svg
         | Tag::Math
@@ -293,8 +386,14 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, raw: u32, page: u32, scr
         Tag::Html | Tag::Body | Tag::Main => return false,
         _ => {}
     }
-    // A wrapper of most of the page is never boilerplate, whatever its name says.
-    let wrapper = raw as f32 > 0.5 * page as f32 && page > 200;
+    // A wrapper of most of the page (or of most of its paragraphs, or of its semantic main
+    // content) is never boilerplate, whatever its name says: "has-sidebar" layouts.
+    let wrapper = (raw as f32 > 0.5 * page.text as f32 && page.text > 200)
+        || (size.ptext as f32 > 0.5 * page.ptext as f32 && size.ptext > 500);
+    let holds_main = size.has_main && !matches!(tag, Tag::Article);
+    // Lots of prose outweighs a name: class names are often about styling ("hide-read-more-ad")
+    // while boilerplate is short or made of links.
+    let prose = raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32;
     if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer) && !wrapper {
         return true;
     }
@@ -334,13 +433,15 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, raw: u32, page: u32, scr
             negative = true;
         } else if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part)) {
             negative = true;
+        } else if n.split_whitespace().any(is_ad_token) {
+            negative = true;
         }
         if negative && tag != Tag::Header && POSITIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) && raw > 400 {
             // "post-content sidebar-right": the content name wins when there is real text.
             negative = false;
         }
     }
-    if tag == Tag::Header && negative {
+    if negative {
         // Keep headers that carry the page heading and little else.
         let end = doc.subtree_end(id);
         let has_h1 = (id..end).any(|i| doc.tag(i) == Some(Tag::H1));
@@ -349,7 +450,7 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, raw: u32, page: u32, scr
             negative = false;
         }
     }
-    negative && !wrapper
+    negative && !wrapper && !holds_main && !prose
 }
 
 /// How content-like an element looks by tag and names, 0..=2.

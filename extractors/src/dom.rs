@@ -174,6 +174,8 @@ impl Tag {
     }
 
     /// Content that is raw text: no tags inside, ends only at the matching end tag.
+    /// `noscript` is parsed as markup, as with scripting off: server-rendered pages (forums
+    /// especially) put their whole content there for crawlers.
     fn is_raw_text(self) -> bool {
         matches!(
             self,
@@ -183,7 +185,6 @@ impl Tag {
                 | Tag::Iframe
                 | Tag::Noembed
                 | Tag::Noframes
-                | Tag::Noscript
                 | Tag::Title
                 | Tag::Textarea
                 | Tag::Plaintext
@@ -512,13 +513,13 @@ impl<'a> Parser<'a> {
                     None => self.src.len(),
                 };
             }
-        } else if rest.len() >= 9 && rest[2..9].eq_ignore_ascii_case(b"[CDATA[") {
+        } else if self.foreign > 0 && rest.len() >= 9 && &rest[2..9] == b"[CDATA[" {
             let start = self.pos + 9;
             let end = memchr::memmem::find(&rest[9..], b"]]>").map(|i| start + i);
-            if self.foreign > 0 {
-                let e = end.unwrap_or(self.src.len());
-                self.raw_text_node(start, e, false);
-            }
+            // Only SVG and MathML have CDATA sections; in HTML `<![CDATA[` is a bogus comment
+            // that ends at the next `>`, handled below.
+            let e = end.unwrap_or(self.src.len());
+            self.raw_text_node(start, e, false);
             self.pos = end.map(|e| e + 3).unwrap_or(self.src.len());
         } else {
             self.skip_past(b'>');
@@ -1037,6 +1038,7 @@ mod tests {
     #[test]
     fn comments_doctype_and_unclosed_constructs() {
         assert_eq!(body_shape("<!DOCTYPE html><body><!-- <p>no</p> --><p>yes"), "p('yes')");
+        assert_eq!(body_shape("<body><![CDATA[ <p>html cdata is a bogus comment</p>"), "p('html cdata is a bogus comment')");
         let doc = Document::parse("<p>a<!-- never closed");
         assert_eq!(doc.text_content(Document::ROOT), "a");
         let doc = Document::parse("<p title=\"unterminated");
