@@ -52,6 +52,8 @@ mod weights {
     pub const LINK_PENALTY: f32 = 1.0;
     /// Sentence punctuation is strong evidence of prose.
     pub const PUNCT_BONUS: f32 = 8.0;
+    /// Anchor texts at least this long (non-space bytes) are headlines rather than menu items.
+    pub const LONG_LINK: u32 = 30;
     /// The root climbs to an ancestor whose score is at least this share of the best score.
     pub const CLIMB_RATIO: f32 = 0.9;
 }
@@ -80,8 +82,13 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut ptext = vec![0u32; n];
     let mut has_main = vec![false; n];
     let mut linkraw = vec![0u32; n];
+    let mut ctext = vec![0u32; n];
+    let mut scratch = String::new();
     for i in (0..n).rev() {
         let id = i as NodeId;
+        if matches!(doc.nodes[i].kind, Kind::Element(_)) && names(doc, id, &mut scratch).is_some_and(is_comment_name) {
+            ctext[i] = raw[i];
+        }
         match doc.nodes[i].kind {
             Kind::Text if !in_non_text(doc, id) => raw[i] = count_visible(doc.text(id)),
             Kind::Element(Tag::P) => ptext[i] = raw[i],
@@ -100,15 +107,16 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             raw[pu] += raw[i];
             ptext[pu] += ptext[i];
             linkraw[pu] += linkraw[i];
+            ctext[pu] += ctext[i];
             has_main[pu] |= has_main[i];
         }
     }
-    let page = Page { text: raw[body as usize].max(1), ptext: ptext[body as usize].max(1) };
+    let b = body as usize;
+    let page = Page { text: raw[b].max(1), ptext: ptext[b].max(1), discussion: ctext[b] as f32 > 0.5 * raw[b] as f32 };
 
     // Pass B (pre-order): removal and link context.
     let mut removed = vec![false; n];
     let mut in_link = vec![false; n];
-    let mut scratch = String::new();
     for i in 0..n {
         let id = i as NodeId;
         let p = doc.nodes[i].parent;
@@ -166,6 +174,12 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
                 }
             }
             Kind::Element(tag) => {
+                if tag == Tag::A && link[i] >= weights::LONG_LINK {
+                    // A long anchor is a headline or a title (listings, search results), not
+                    // navigation: it counts half as link, half as text.
+                    inline_link[i] /= 2;
+                    link[i] /= 2;
+                }
                 if tag.is_block() || p == NONE {
                     score[i] += block_weight(tag, inline_text[i], inline_link[i], inline_punct[i]);
                     inline_text[i] = 0;
@@ -328,14 +342,18 @@ const NEGATIVE_SUBSTRINGS: &[&str] = &[
 
 /// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
 const NEGATIVE_PARTS: &[&str] = &[
-    "nav", "menu", "header", "tags", "print", "dropdown", "login", "search", "meta",
-    "rating", "toc", "share", "cart",
+    "nav", "menu", "tags", "print", "dropdown", "login", "rating", "toc", "share", "cart",
 ];
 
 /// `ad`, `ads`, `ad-slot`, `ads_top`: advertising. Only at the start of a token, because as a
 /// later part it is as often about hiding or styling ads around content ("hide-read-more-ad").
 fn is_ad_token(t: &str) -> bool {
     matches!(t, "ad" | "ads" | "advertisement") || ["ad-", "ad_", "ads-", "ads_", "adsense", "adslot", "adunit"].iter().any(|p| t.starts_with(p))
+}
+
+/// The page's header, not a card's or an article's ("card-header", "entry-header" are content).
+fn is_page_header_token(t: &str) -> bool {
+    t.starts_with("header") || matches!(t, "site-header" | "global-header" | "main-header" | "top-header" | "page-header")
 }
 
 /// Substrings of class/id that suggest content.
@@ -349,6 +367,12 @@ const POSITIVE_SUBSTRINGS: &[&str] = &[
 struct Page {
     text: u32,
     ptext: u32,
+    /// Most of the text sits in comment-named elements: a forum or Q&A thread.
+    discussion: bool,
+}
+
+fn is_comment_name(n: &str) -> bool {
+    (n.contains("comment") || n.contains("disqus")) && !n.contains("no-comment")
 }
 
 /// An element's raw text, its text in paragraphs, and whether it holds `article`/`main`.
@@ -399,6 +423,11 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page, 
     }
     let mut negative = false;
     let mut role_or_hidden = false;
+    // Comment threads under an article are not its content; on a discussion page (where
+    // comments hold most of the text) they are.
+    if !page.discussion && !wrapper && !holds_main && names(doc, id, scratch).is_some_and(is_comment_name) {
+        return true;
+    }
     for (k, v) in doc.attrs(id) {
         match k {
             "hidden" => role_or_hidden = true,
@@ -433,7 +462,7 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page, 
             negative = true;
         } else if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part)) {
             negative = true;
-        } else if n.split_whitespace().any(is_ad_token) {
+        } else if n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t)) {
             negative = true;
         }
         if negative && tag != Tag::Header && POSITIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) && raw > 400 {
