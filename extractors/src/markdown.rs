@@ -397,7 +397,10 @@ fn space_before(buf: &mut String) {
 /// Appends text with whitespace collapsed and Markdown's special characters escaped.
 fn push_text(buf: &mut String, s: &str, escape_md: bool) {
     for (k, word) in s.split_whitespace().enumerate() {
-        if k > 0 || s.starts_with(char::is_whitespace) {
+        if k == 0 && s.starts_with(char::is_whitespace) && buf.is_empty() {
+            // Keep the leading space of an inline run; wrappers move it outside their markers.
+            buf.push(' ');
+        } else if k > 0 || s.starts_with(char::is_whitespace) {
             space_before(buf);
         }
         if escape_md {
