@@ -48,6 +48,9 @@ impl Selection {
 mod weights {
     /// Every block pays this many characters' worth, so fragments ("Home", "Share") go negative.
     pub const BLOCK_COST: f32 = 20.0;
+    /// A block without links pays only this: short plain lines (prices, spec values, dates)
+    /// are content on product and service pages.
+    pub const PLAIN_BLOCK_COST: f32 = 4.0;
     /// Each link character costs this much on top of not counting as text.
     pub const LINK_PENALTY: f32 = 1.0;
     /// Sentence punctuation is strong evidence of prose.
@@ -314,7 +317,10 @@ fn block_weight(tag: Tag, t: u32, l: u32, punct: u32) -> f32 {
         return 0.0;
     }
     let (t, l) = (t as f32, l as f32);
-    let mut w = (t - l) - weights::LINK_PENALTY * l - weights::BLOCK_COST;
+    // Short plain text (a price, a spec value, a date) costs little; short link blocks
+    // (menus) cost the full block price.
+    let cost = if l > 0.0 { weights::BLOCK_COST } else { weights::PLAIN_BLOCK_COST };
+    let mut w = (t - l) - weights::LINK_PENALTY * l - cost;
     w += weights::PUNCT_BONUS * (punct as f32).min(t / 20.0);
     if l == 0.0 && tag.is_heading() {
         // Headings are short by nature; inside content they must survive pruning.
