@@ -442,7 +442,7 @@ struct Parser<'a> {
     foreign: usize,
     /// Elements whose start tag was swallowed by the depth cap, by name, so their end tags
     /// are swallowed too instead of closing a real ancestor.
-    capped: Vec<Span>,
+    capped: std::collections::HashMap<String, u32>,
     head: NodeId,
     body: NodeId,
     html: NodeId,
@@ -471,7 +471,7 @@ impl<'a> Parser<'a> {
             doc,
             stack: vec![Document::ROOT],
             foreign: 0,
-            capped: Vec::new(),
+            capped: std::collections::HashMap::new(),
             head: NONE,
             body: NONE,
             html: NONE,
@@ -828,7 +828,7 @@ impl<'a> Parser<'a> {
         }
         if self.stack.len() >= MAX_DEPTH {
             // Too deep: keep the element as a leaf and attach its content to the parent.
-            self.capped.push(name);
+            *self.capped.entry(self.doc.str(name).to_string()).or_insert(0) += 1;
             return;
         }
         if matches!(tag, Tag::Svg | Tag::Math) {
@@ -959,8 +959,8 @@ impl<'a> Parser<'a> {
             }
             _ => {}
         }
-        if let Some(i) = self.capped.iter().rposition(|&s| self.doc.str(s) == name) {
-            self.capped.remove(i);
+        if let Some(c) = self.capped.get_mut(name).filter(|c| **c > 0) {
+            *c -= 1;
             return;
         }
         let in_table_part = matches!(tag, Tag::Table | Tag::Td | Tag::Th | Tag::Tr | Tag::Tbody | Tag::Thead | Tag::Tfoot | Tag::Caption);
