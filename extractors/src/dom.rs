@@ -168,8 +168,56 @@ impl Tag {
                 | Tag::Object
                 | Tag::Marquee
                 | Tag::Applet
-                | Tag::Svg
-                | Tag::Math
+        )
+    }
+
+    /// HTML start tags that break out of SVG/MathML: the foreign elements close first (what
+    /// browsers do with an unclosed `<svg>` followed by page markup).
+    fn breaks_out_of_foreign(self) -> bool {
+        matches!(
+            self,
+            Tag::B
+                | Tag::Big
+                | Tag::Blockquote
+                | Tag::Body
+                | Tag::Br
+                | Tag::Center
+                | Tag::Code
+                | Tag::Dd
+                | Tag::Div
+                | Tag::Dl
+                | Tag::Dt
+                | Tag::Em
+                | Tag::Embed
+                | Tag::H1
+                | Tag::H2
+                | Tag::H3
+                | Tag::H4
+                | Tag::H5
+                | Tag::H6
+                | Tag::Head
+                | Tag::Hr
+                | Tag::I
+                | Tag::Img
+                | Tag::Li
+                | Tag::Menu
+                | Tag::Meta
+                | Tag::Ol
+                | Tag::P
+                | Tag::Pre
+                | Tag::Ruby
+                | Tag::S
+                | Tag::Small
+                | Tag::Span
+                | Tag::Strong
+                | Tag::Strike
+                | Tag::Sub
+                | Tag::Sup
+                | Tag::Table
+                | Tag::Tt
+                | Tag::U
+                | Tag::Ul
+                | Tag::Var
         )
     }
 
@@ -592,7 +640,8 @@ impl<'a> Parser<'a> {
         let raw_name = &self.src[name_start..i];
         let name_span = self.push_lower(raw_name);
         let mut tag = Tag::from_name(self.doc.str(name_span));
-        if tag == Tag::Image {
+        // `<image>` is an SVG element inside SVG and an alias of `<img>` outside it.
+        if tag == Tag::Image && self.foreign == 0 {
             tag = Tag::Img;
         }
         let attr_start = self.doc.attrs.len() as u32;
@@ -813,6 +862,14 @@ impl<'a> Parser<'a> {
         {
             self.leave_head();
         }
+        if self.foreign > 0 && tag.breaks_out_of_foreign() {
+            while self.foreign > 0 {
+                match self.stack.iter().rposition(|&n| matches!(self.doc.tag(n), Some(Tag::Svg | Tag::Math))) {
+                    Some(i) => self.truncate_stack(i),
+                    None => self.foreign = 0,
+                }
+            }
+        }
         if self.foreign == 0 {
             self.imply_end_tags(tag);
         }
@@ -981,9 +1038,7 @@ impl<'a> Parser<'a> {
             }
             if t.is_scope_boundary() && !(in_table_part && matches!(t, Tag::Td | Tag::Th | Tag::Caption)) {
                 // `</tr>` may close the cell inside it; other end tags stop at the boundary.
-                if !(tag == Tag::Svg || tag == Tag::Math) {
-                    return;
-                }
+                return;
             }
         }
     }
@@ -1044,6 +1099,12 @@ mod tests {
     #[test]
     fn stray_end_tags_do_not_close_ancestors_across_tables() {
         assert_eq!(body_shape("<body><div><table><tr><td>x</div>y</td></tr></table>z</div>"), "div(table(tr(td('xy'))) 'z')");
+    }
+
+    #[test]
+    fn unclosed_svg_does_not_swallow_the_page() {
+        assert_eq!(body_shape("<body><a href=#><svg width=1></a><ul><li>x</ul><p>y"), "a(svg) ul(li('x')) p('y')");
+        assert_eq!(body_shape("<body><svg><image href=a.png /><p>out</p>"), "svg(image) p('out')");
     }
 
     #[test]
