@@ -55,6 +55,8 @@ mod weights {
     pub const LINK_PENALTY: f32 = 1.0;
     /// Sentence punctuation is strong evidence of prose.
     pub const PUNCT_BONUS: f32 = 8.0;
+    /// The content root holds at least this share of the text that survived removal.
+    pub const MIN_SHARE: f32 = 0.3;
     /// Anchor texts at least this long (non-space bytes) are headlines rather than menu items.
     pub const LONG_LINK: u32 = 30;
     /// The root climbs to an ancestor whose score is at least this share of the best score:
@@ -235,6 +237,20 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             break;
         }
         a = doc.nodes[a as usize].parent;
+    }
+
+    // A root holding a sliver of the page's surviving text missed a content made of many
+    // small items (listings, product grids): widen it to the nearest ancestor that holds
+    // enough of that text.
+    let total = text[body as usize] as f32;
+    if (text[root as usize] as f32) < weights::MIN_SHARE * total {
+        let mut a = root;
+        while a != body && a != NONE && (text[a as usize] as f32) < 0.5 * total {
+            a = doc.nodes[a as usize].parent;
+        }
+        if a != NONE && !removed[a as usize] {
+            root = a;
+        }
     }
 
     // Pruning (pre-order) inside the root.
