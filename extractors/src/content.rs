@@ -101,11 +101,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             Kind::Element(Tag::P) => ptext[i] = raw[i],
             Kind::Element(Tag::A) => linkraw[i] = raw[i],
             Kind::Element(Tag::Article | Tag::Main) => has_main[i] = true,
-            Kind::Element(_) => {
-                if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) {
-                    has_main[i] = true;
-                }
-            }
+            Kind::Element(_) if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) => has_main[i] = true,
             _ => {}
         }
         let p = doc.nodes[i].parent;
@@ -276,7 +272,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             }
         }
     }
-    if let Some(trace) = trace.as_deref_mut() {
+    if let Some(trace) = trace {
         let mut order: Vec<usize> = (body as usize..body_end as usize).filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some()).collect();
         order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
         for &i in order.iter().take(8) {
@@ -490,13 +486,9 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page, 
         negative = true;
     }
     if let Some(n) = names(doc, id, scratch) {
-        if NEGATIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) {
-            negative = true;
-        } else if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part)) {
-            negative = true;
-        } else if n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t)) {
-            negative = true;
-        }
+        negative |= NEGATIVE_SUBSTRINGS.iter().any(|s| n.contains(s))
+            || n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
+            || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t));
         if negative && tag != Tag::Header && POSITIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) && raw > 400 {
             // "post-content sidebar-right": the content name wins when there is real text.
             negative = false;

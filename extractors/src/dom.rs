@@ -919,10 +919,8 @@ impl<'a> Parser<'a> {
                 }
             }
             Tag::Tbody | Tag::Thead | Tag::Tfoot => self.close_in_table(&[Tag::Tbody, Tag::Thead, Tag::Tfoot], &[Tag::Table]),
-            Tag::Option => {
-                if self.current_tag() == Some(Tag::Option) {
-                    self.stack.pop();
-                }
+            Tag::Option if self.current_tag() == Some(Tag::Option) => {
+                self.stack.pop();
             }
             Tag::Optgroup => {
                 if self.current_tag() == Some(Tag::Option) {
@@ -934,10 +932,8 @@ impl<'a> Parser<'a> {
             }
             Tag::A => self.close_if_open(&[Tag::A], &[]),
             Tag::Button => self.close_if_open(&[Tag::Button], &[]),
-            t if t.is_heading() => {
-                if self.current_tag().is_some_and(Tag::is_heading) {
-                    self.stack.pop();
-                }
+            t if t.is_heading() && self.current_tag().is_some_and(Tag::is_heading) => {
+                self.stack.pop();
             }
             _ => {}
         }

@@ -410,9 +410,8 @@ fn push_text(buf: &mut String, s: &str, escape_md: bool) {
             buf.push_str(word);
         }
     }
-    if s.ends_with(char::is_whitespace) && !s.trim().is_empty() {
-        space_before(buf);
-    } else if s.trim().is_empty() && !s.is_empty() {
+    // Trailing whitespace, or a whitespace-only run, separates this text from the next.
+    if s.ends_with(char::is_whitespace) {
         space_before(buf);
     }
 }

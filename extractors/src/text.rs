@@ -109,12 +109,11 @@ fn element(doc: &Document, sel: &Selection, id: NodeId, tag: Tag, out: &mut Text
             out.brk(2);
             out.raw("- ");
         }
-        Tag::Td | Tag::Th => {
-            if doc.node(id).parent != crate::dom::NONE && doc.node(doc.node(id).parent).first_child != id {
-                out.brk(1);
-                out.raw("|");
-                out.brk(1);
-            }
+        // Cells after the first of their row are separated by a bar.
+        Tag::Td | Tag::Th if doc.node(id).parent != crate::dom::NONE && doc.node(doc.node(id).parent).first_child != id => {
+            out.brk(1);
+            out.raw("|");
+            out.brk(1);
         }
         _ => {}
     }
