@@ -38,6 +38,7 @@ for set in $SETS; do
   echo "== $set ($pages pages)"
   pin /usr/bin/time -v "$BIN" --batch "$data/html" --out "$OUT/ours-$set.jsonl" 2> "$OUT/ours-$set.time"
   ours_wall=$(awk -F': ' '/Elapsed \(wall clock\)/ {n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$OUT/ours-$set.time")
+  ours_cpu=$(awk -F': ' '/User time|System time/ {s+=$2} END {print s}' "$OUT/ours-$set.time")
   ours_rss=$(awk -F': ' '/Maximum resident set size/ {printf "%.1f", $2/1024}' "$OUT/ours-$set.time")
   ours_line=$(head -1 "$OUT/ours-$set.time")
   if [ "$PEER" = 1 ]; then
@@ -45,12 +46,12 @@ for set in $SETS; do
   fi
   python3 "$SCORE" "$data" --predictions "$OUT/ours-$set.jsonl" --against "$OUT/trafilatura-$set.jsonl" --by-type | tee "$OUT/compare-$set.score"
   traf_pps=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("pages_per_s", 0))' "$OUT/trafilatura-$set.score" 2>/dev/null || echo 0)
-  python3 - "$pages" "$ours_wall" "$traf_pps" "$ours_rss" "$ours_line" <<'PY'
+  python3 - "$pages" "$ours_wall" "$traf_pps" "$ours_rss" "$ours_line" "$ours_cpu" <<'PY'
 import sys
-pages, wall, traf, rss, line = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5]
+pages, wall, traf, rss, line, cpu = int(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3]), sys.argv[4], sys.argv[5], float(sys.argv[6])
 ours = pages / wall if wall else 0.0
 ratio = f"{ours / traf:.1f}x" if traf else "n/a (run with PEER=1)"
-print(f"speed: ours {ours:.1f} pages/s (whole process, {wall:.2f} s, one core), trafilatura {traf} pages/s -> {ratio}")
+print(f"speed: ours {ours:.1f} pages/s (whole process, {wall:.2f} s wall, {cpu:.2f} s CPU = {pages / max(cpu, 1e-9):.1f} pages per CPU-second, one core), trafilatura {traf} pages/s -> {ratio}")
 print(f"memory: peak RSS {rss} MB; batch report: {line}")
 PY
 done
