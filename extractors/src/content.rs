@@ -17,6 +17,10 @@
 //! 4. **Pruning.** Inside the root, link-dense subtrees with negative score (related lists, tag
 //!    clouds, pagination) are dropped.
 
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
 use crate::dom::{Document, Kind, NodeId, Tag, NONE};
 
 /// The chosen content: a root and the nodes under it that renderers must skip.
@@ -90,11 +94,16 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut has_main = vec![false; n];
     let mut linkraw = vec![0u32; n];
     let mut ctext = vec![0u32; n];
+    // Class/id evidence, computed once per element (substring tests dominate the profile).
+    let mut flags = vec![0u8; n];
     let mut scratch = String::new();
     for i in (0..n).rev() {
         let id = i as NodeId;
-        if matches!(doc.nodes[i].kind, Kind::Element(_)) && names(doc, id, &mut scratch).is_some_and(is_comment_name) {
-            ctext[i] = raw[i];
+        if matches!(doc.nodes[i].kind, Kind::Element(_)) {
+            flags[i] = name_flags(doc, id, &mut scratch);
+            if flags[i] & COMMENT_NAME != 0 {
+                ctext[i] = raw[i];
+            }
         }
         match doc.nodes[i].kind {
             Kind::Text if !in_non_text(doc, id) => raw[i] = count_visible(doc.text(id)),
@@ -133,7 +142,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         if tag == Tag::A && doc.attr(id, "href").is_some() {
             in_link[i] = true;
         }
-        if !removed[i] && is_boilerplate(doc, id, tag, Size { raw: raw[i], ptext: ptext[i], link: linkraw[i], has_main: has_main[i] }, page, &mut scratch) {
+        if !removed[i] && is_boilerplate(doc, id, tag, Size { raw: raw[i], ptext: ptext[i], link: linkraw[i], has_main: has_main[i], flags: flags[i] }, page) {
             removed[i] = true;
         }
     }
@@ -217,7 +226,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             continue;
         }
         let Kind::Element(tag) = doc.nodes[i].kind else { continue };
-        let eval = score[i] * (1.0 + 0.2 * content_evidence(doc, i as NodeId, tag, &mut scratch));
+        let eval = score[i] * (1.0 + 0.2 * content_evidence(doc, i as NodeId, tag, flags[i]));
         if eval > best_eval {
             best_eval = eval;
             best = i as NodeId;
@@ -373,6 +382,40 @@ const NEGATIVE_PARTS: &[&str] = &[
     "nav", "menu", "tags", "print", "dropdown", "login", "rating", "toc", "share", "cart",
 ];
 
+const COMMENT_NAME: u8 = 1;
+const NEGATIVE_NAME: u8 = 2;
+const POSITIVE_NAME: u8 = 4;
+
+/// What an element's class and id say about it, as `*_NAME` bits.
+fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
+    let Some(n) = names(doc, id, scratch) else { return 0 };
+    let (negative, positive) = automata();
+    let mut f = 0;
+    if is_comment_name(n) {
+        f |= COMMENT_NAME;
+    }
+    if negative.is_match(n)
+        || n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
+        || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t))
+    {
+        f |= NEGATIVE_NAME;
+    }
+    if positive.is_match(n) {
+        f |= POSITIVE_NAME;
+    }
+    f
+}
+
+/// One pass over a name finds any of the substrings (dozens of `contains` calls per element
+/// dominated the profile).
+fn automata() -> &'static (AhoCorasick, AhoCorasick) {
+    static AUTOMATA: OnceLock<(AhoCorasick, AhoCorasick)> = OnceLock::new();
+    AUTOMATA.get_or_init(|| {
+        let build = |p: &[&str]| AhoCorasick::new(p).expect("static patterns build");
+        (build(NEGATIVE_SUBSTRINGS), build(POSITIVE_SUBSTRINGS))
+    })
+}
+
 /// `ad`, `ads`, `ad-slot`, `ads_top`: advertising. Only at the start of a token, because as a
 /// later part it is as often about hiding or styling ads around content ("hide-read-more-ad").
 fn is_ad_token(t: &str) -> bool {
@@ -410,9 +453,10 @@ struct Size {
     ptext: u32,
     link: u32,
     has_main: bool,
+    flags: u8,
 }
 
-fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page, scratch: &mut String) -> bool {
+fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) -> bool {
     let raw = size.raw;
     match tag {
         Tag::Script
@@ -453,7 +497,7 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page, 
     let mut role_or_hidden = false;
     // Comment threads under an article are not its content; on a discussion page (where
     // comments hold most of the text) they are.
-    if !page.discussion && !wrapper && !holds_main && names(doc, id, scratch).is_some_and(is_comment_name) {
+    if !page.discussion && !wrapper && !holds_main && size.flags & COMMENT_NAME != 0 {
         return true;
     }
     for (k, v) in doc.attrs(id) {
@@ -485,11 +529,9 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page, 
         // A page header holds the logo and menus; an article's header holds its title.
         negative = true;
     }
-    if let Some(n) = names(doc, id, scratch) {
-        negative |= NEGATIVE_SUBSTRINGS.iter().any(|s| n.contains(s))
-            || n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
-            || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t));
-        if negative && tag != Tag::Header && POSITIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) && raw > 400 {
+    if size.flags & NEGATIVE_NAME != 0 {
+        negative = true;
+        if tag != Tag::Header && size.flags & POSITIVE_NAME != 0 && raw > 400 {
             // "post-content sidebar-right": the content name wins when there is real text.
             negative = false;
         }
@@ -507,7 +549,7 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page, 
 }
 
 /// How content-like an element looks by tag and names, 0..=2.
-fn content_evidence(doc: &Document, id: NodeId, tag: Tag, scratch: &mut String) -> f32 {
+fn content_evidence(doc: &Document, id: NodeId, tag: Tag, flags: u8) -> f32 {
     let mut e = match tag {
         Tag::Article | Tag::Main => 1.0,
         _ => 0.0,
@@ -515,10 +557,8 @@ fn content_evidence(doc: &Document, id: NodeId, tag: Tag, scratch: &mut String) 
     if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) {
         e += 1.0;
     }
-    if let Some(n) = names(doc, id, scratch) {
-        if POSITIVE_SUBSTRINGS.iter().any(|s| n.contains(s)) {
-            e += 1.0;
-        }
+    if flags & POSITIVE_NAME != 0 {
+        e += 1.0;
     }
     if doc.attr(id, "itemprop").is_some_and(|v| v.contains("articleBody") || v.contains("text")) {
         e += 1.0;
