@@ -358,8 +358,12 @@ fn names<'b>(doc: &Document, id: NodeId, buf: &'b mut String) -> Option<&'b str>
     buf.clear();
     for (k, v) in doc.attrs(id) {
         if k == "class" || k == "id" {
-            buf.push(' ');
-            buf.extend(v.chars().map(|c| c.to_ascii_lowercase()));
+            // Utility classes with variants ("print:break-inside-avoid", "md:[--x:1]") are
+            // styling, not roles: they would only produce false evidence.
+            for token in v.split_ascii_whitespace().filter(|t| !t.contains([':', '[', '/'])) {
+                buf.push(' ');
+                buf.extend(token.chars().map(|c| c.to_ascii_lowercase()));
+            }
         }
     }
     (!buf.is_empty()).then_some(buf.as_str())
