@@ -129,6 +129,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     // Pass B (pre-order): removal and link context.
     let mut removed = vec![false; n];
     let mut in_link = vec![false; n];
+    let mut in_article = vec![false; n];
     for i in 0..n {
         let id = i as NodeId;
         let p = doc.nodes[i].parent;
@@ -142,7 +143,10 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         if tag == Tag::A && doc.attr(id, "href").is_some() {
             in_link[i] = true;
         }
-        if !removed[i] && is_boilerplate(doc, id, tag, Size { raw: raw[i], ptext: ptext[i], link: linkraw[i], has_main: has_main[i], flags: flags[i] }, page) {
+        if p != NONE {
+            in_article[i] = in_article[p as usize] || doc.tag(p) == Some(Tag::Article);
+        }
+        if !removed[i] && is_boilerplate(doc, id, tag, Size { raw: raw[i], ptext: ptext[i], link: linkraw[i], has_main: has_main[i], flags: flags[i], in_article: in_article[i] }, page) {
             removed[i] = true;
         }
     }
@@ -258,28 +262,40 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         }
     }
 
-    // Pruning (pre-order) inside the root.
-    let mut dropped = removed;
+    // Pruning (pre-order) inside the root. Aggressive first (every negative container goes);
+    // if that leaves under a quarter of the root's text, the content is made of small
+    // negative-looking pieces (a river of teasers), so only link lists go.
     let end = doc.subtree_end(root);
-    for i in root as usize + 1..end as usize {
-        let p = doc.nodes[i].parent as usize;
-        if dropped[p] {
-            dropped[i] = true;
-            continue;
-        }
-        if dropped[i] {
-            continue;
-        }
-        let Kind::Element(tag) = doc.nodes[i].kind else { continue };
-        if tag.is_block() || matches!(tag, Tag::Other | Tag::Span) {
-            let t = text[i] as f32;
-            let l = link[i] as f32;
-            let teaser = tag == Tag::P && t < 250.0 && full_link[i] as f32 > 0.6 * t;
-            let content_cell = matches!(tag, Tag::P | Tag::Li | Tag::Td | Tag::Th | Tag::Tr | Tag::Dd | Tag::Dt) || tag.is_heading();
-            if teaser || (t > 0.0 && score[i] < 0.0 && (l / t > 0.5 || !content_cell)) {
+    let prune = |aggressive: bool| -> Vec<bool> {
+        let mut dropped = removed.clone();
+        for i in root as usize + 1..end as usize {
+            let p = doc.nodes[i].parent as usize;
+            if dropped[p] {
                 dropped[i] = true;
+                continue;
+            }
+            if dropped[i] {
+                continue;
+            }
+            let Kind::Element(tag) = doc.nodes[i].kind else { continue };
+            if tag.is_block() || matches!(tag, Tag::Other | Tag::Span) {
+                let t = text[i] as f32;
+                let l = link[i] as f32;
+                let teaser = tag == Tag::P && t < 250.0 && full_link[i] as f32 > 0.6 * t;
+                let content_cell = matches!(tag, Tag::P | Tag::Li | Tag::Td | Tag::Th | Tag::Tr | Tag::Dd | Tag::Dt) || tag.is_heading();
+                if teaser || (t > 0.0 && score[i] < 0.0 && (l / t > 0.5 || (aggressive && !content_cell))) {
+                    dropped[i] = true;
+                }
             }
         }
+        dropped
+    };
+    let kept = |dropped: &[bool]| -> u32 {
+        (root as usize..end as usize).filter(|&i| !dropped[i] && doc.nodes[i].kind == Kind::Text).map(|i| text[i]).sum()
+    };
+    let mut dropped = prune(true);
+    if (kept(&dropped) as f32) < 0.25 * text[root as usize] as f32 {
+        dropped = prune(false);
     }
     if let Some(trace) = trace {
         let mut order: Vec<usize> = (body as usize..body_end as usize).filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some()).collect();
@@ -458,6 +474,8 @@ struct Size {
     link: u32,
     has_main: bool,
     flags: u8,
+    /// Inside an `article` element.
+    in_article: bool,
 }
 
 fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) -> bool {
@@ -539,6 +557,10 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
             // "post-content sidebar-right": the content name wins when there is real text.
             negative = false;
         }
+    }
+    if tag == Tag::Header && size.in_article {
+        // An article's own header (a card in a river, a post's title block) is content.
+        negative = false;
     }
     if negative {
         // Keep headers that carry the page heading and no menu.

@@ -104,10 +104,13 @@ fn element(doc: &Document, sel: &Selection, id: NodeId, tag: Tag, out: &mut Text
         _ => 0,
     };
     out.brk(level);
+    let mut item_start = None;
     match tag {
         Tag::Li => {
             out.brk(2);
+            let before = out.buf.len();
             out.raw("- ");
+            item_start = Some((before, out.buf.len()));
         }
         // Cells after the first of their row are separated by a bar.
         Tag::Td | Tag::Th if doc.node(id).parent != crate::dom::NONE && doc.node(doc.node(id).parent).first_child != id => {
@@ -118,5 +121,11 @@ fn element(doc: &Document, sel: &Selection, id: NodeId, tag: Tag, out: &mut Text
         _ => {}
     }
     walk(doc, sel, id, out, pre || tag == Tag::Pre);
+    if let Some((before, after_marker)) = item_start {
+        // An item with no text (an image, an icon) leaves no bare marker behind.
+        if out.buf.len() == after_marker {
+            out.buf.truncate(before);
+        }
+    }
     out.brk(level);
 }
