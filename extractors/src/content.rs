@@ -263,7 +263,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     }
 
     // Pruning (pre-order) inside the root. Aggressive first (every negative container goes);
-    // if that leaves under a quarter of the root's text, the content is made of small
+    // if that leaves under half of the root's text, the content is made of small
     // negative-looking pieces (a river of teasers), so only link lists go.
     let end = doc.subtree_end(root);
     let prune = |aggressive: bool| -> Vec<bool> {
@@ -294,7 +294,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         (root as usize..end as usize).filter(|&i| !dropped[i] && doc.nodes[i].kind == Kind::Text).map(|i| text[i]).sum()
     };
     let mut dropped = prune(true);
-    if (kept(&dropped) as f32) < 0.25 * text[root as usize] as f32 {
+    if (kept(&dropped) as f32) < 0.5 * text[root as usize] as f32 {
         dropped = prune(false);
     }
     if let Some(trace) = trace {
