@@ -59,6 +59,9 @@ mod weights {
     pub const LINK_PENALTY: f32 = 1.0;
     /// Sentence punctuation is strong evidence of prose.
     pub const PUNCT_BONUS: f32 = 8.0;
+    /// Below this best score no block looks like prose (link listings such as news
+    /// aggregators): pruning by link density would remove the listing itself.
+    pub const WEAK_EVIDENCE: f32 = 120.0;
     /// The content root holds at least this share of the text that survived removal.
     pub const MIN_SHARE: f32 = 0.3;
     /// Anchor texts at least this long (non-space bytes) are headlines rather than menu items.
@@ -293,8 +296,16 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let kept = |dropped: &[bool]| -> u32 {
         (root as usize..end as usize).filter(|&i| !dropped[i] && doc.nodes[i].kind == Kind::Text).map(|i| text[i]).sum()
     };
-    let mut dropped = prune(true);
-    if (kept(&dropped) as f32) < 0.5 * text[root as usize] as f32 {
+    let weak = score[best as usize] < weights::WEAK_EVIDENCE;
+    let link_listing = weak && link[root as usize] as f32 > 0.4 * text[root as usize] as f32;
+    let mut dropped = if link_listing {
+        removed.clone()
+    } else if weak {
+        prune(false)
+    } else {
+        prune(true)
+    };
+    if !weak && (kept(&dropped) as f32) < 0.5 * text[root as usize] as f32 {
         dropped = prune(false);
     }
     if let Some(trace) = trace {
@@ -512,7 +523,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     // Lots of prose outweighs a name: class names are often about styling ("hide-read-more-ad")
     // while boilerplate is short or made of links.
     let prose = raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32;
-    if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer) && !wrapper {
+    // Semantic chrome goes unless it wraps the real content (misused as a page wrapper).
+    if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer) && !holds_main && !(wrapper && size.ptext > 500) {
         return true;
     }
     let mut negative = false;
