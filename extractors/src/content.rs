@@ -62,6 +62,9 @@ mod weights {
     /// Below this best score no block looks like prose (link listings such as news
     /// aggregators): pruning by link density would remove the listing itself.
     pub const WEAK_EVIDENCE: f32 = 120.0;
+    /// The pick is the deepest element whose score is at least this share of the best one
+    /// (1.0: among equal scores, the innermost wrapper; lower values measured no better).
+    pub const FOCUS_RATIO: f32 = 1.0;
     /// The content root holds at least this share of the text that survived removal.
     pub const MIN_SHARE: f32 = 0.3;
     /// Anchor texts at least this long (non-space bytes) are headlines rather than menu items.
@@ -225,18 +228,29 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         }
     }
 
-    // Selection: the best-scoring element, with a nudge for content-like names.
-    let mut best = body;
+    // Selection: the best-scoring element, with a nudge for content-like names; among equals
+    // the deepest (see FOCUS_RATIO).
+    let mut eval = vec![f32::MIN; n];
     let mut best_eval = f32::MIN;
     for i in body as usize..body_end as usize {
         if removed[i] || score[i] <= 0.0 {
             continue;
         }
         let Kind::Element(tag) = doc.nodes[i].kind else { continue };
-        let eval = score[i] * (1.0 + 0.2 * content_evidence(doc, i as NodeId, tag, flags[i]));
-        if eval > best_eval {
-            best_eval = eval;
+        eval[i] = score[i] * (1.0 + 0.2 * content_evidence(doc, i as NodeId, tag, flags[i]));
+        best_eval = best_eval.max(eval[i]);
+    }
+    let mut best = body;
+    let mut best_depth = 0;
+    let mut depth = vec![0u32; n];
+    for i in body as usize..body_end as usize {
+        let p = doc.nodes[i].parent;
+        if p != NONE && i != body as usize {
+            depth[i] = depth[p as usize] + 1;
+        }
+        if eval[i] >= weights::FOCUS_RATIO * best_eval && best_eval > 0.0 && (depth[i] > best_depth || best == body) {
             best = i as NodeId;
+            best_depth = depth[i];
         }
     }
     let mut root = best;
@@ -416,6 +430,8 @@ const NEGATIVE_PARTS: &[&str] = &[
 const COMMENT_NAME: u8 = 1;
 const NEGATIVE_NAME: u8 = 2;
 const POSITIVE_NAME: u8 = 4;
+/// A name made for boilerplate ("site-footer", "cookie-banner"), not a styling word.
+const STRONG_NEGATIVE_NAME: u8 = 8;
 
 /// What an element's class and id say about it, as `*_NAME` bits.
 fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
@@ -425,8 +441,10 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
     if is_comment_name(n) {
         f |= COMMENT_NAME;
     }
-    if negative.is_match(n)
-        || n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
+    if negative.is_match(n) {
+        f |= NEGATIVE_NAME | STRONG_NEGATIVE_NAME;
+    }
+    if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
         || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t))
     {
         f |= NEGATIVE_NAME;
@@ -583,7 +601,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
             negative = false;
         }
     }
-    negative && !wrapper && !holds_main && !prose
+    let prose_wins = prose && size.flags & STRONG_NEGATIVE_NAME == 0;
+    negative && !wrapper && !holds_main && !prose_wins
 }
 
 /// How content-like an element looks by tag and names, 0..=2.
