@@ -529,6 +529,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
         | Tag::Head
         | Tag::Title
         | Tag::Dialog
+        // Captions and credits read as boilerplate next to the prose they illustrate.
+        | Tag::Figcaption
         | Tag::Map => return true,
         Tag::Html | Tag::Body | Tag::Main => return false,
         _ => {}
