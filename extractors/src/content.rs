@@ -1,0 +1,681 @@
+//! Main-content selection: which part of the page is the content, and what inside it is not.
+//!
+//! The algorithm is linear and recursion-free (every pass is a forward or reverse loop over the
+//! arena, see [`crate::dom`]):
+//!
+//! 1. **Hard boilerplate.** Elements that are never content by their tag (`nav`, `aside`,
+//!    `script`, forms' controls, ...), ARIA role, hidden state, or class/id evidence
+//!    (`cookie`, `share`, `breadcrumb`, `related`, ...) are removed, unless removing them would
+//!    remove most of the page (a `body class="has-sidebar"` must not empty the page).
+//! 2. **Block scores.** Text is grouped into blocks at block-element boundaries. A block is
+//!    worth its non-link characters minus a link penalty and a fixed cost, plus a bonus for
+//!    sentence punctuation, so prose scores high, menus and link lists score negative. Every
+//!    element's score is the sum over its blocks.
+//! 3. **Selection.** The best element (highest score, nudged up by content-like tags and
+//!    class names) is the content root; the root climbs to an ancestor while that costs little,
+//!    so a title or a sibling section next to the best block is not lost.
+//! 4. **Pruning.** Inside the root, link-dense subtrees with negative score (related lists, tag
+//!    clouds, pagination) are dropped.
+
+use std::sync::OnceLock;
+
+use aho_corasick::AhoCorasick;
+
+use crate::dom::{Document, Kind, NodeId, Tag, NONE};
+
+/// The chosen content: a root and the nodes under it that renderers must skip.
+#[derive(Debug)]
+pub struct Selection {
+    pub root: NodeId,
+    dropped: Vec<bool>,
+}
+
+impl Selection {
+    /// Whether `n` (under the root) belongs to the content.
+    pub fn keeps(&self, n: NodeId) -> bool {
+        !self.dropped[n as usize]
+    }
+
+    /// A selection of everything under `root` (used when no content selection is wanted).
+    pub fn whole(doc: &Document, root: NodeId) -> Selection {
+        let mut dropped = vec![false; doc.nodes.len()];
+        for (i, d) in dropped.iter_mut().enumerate() {
+            if let Some(t) = doc.tag(i as NodeId) {
+                *d = matches!(t, Tag::Script | Tag::Style | Tag::Noscript | Tag::Template | Tag::Head | Tag::Title);
+            }
+        }
+        Selection { root, dropped }
+    }
+}
+
+/// Tunables of the scoring, in one place.
+mod weights {
+    /// Every block pays this many characters' worth, so fragments ("Home", "Share") go negative.
+    pub const BLOCK_COST: f32 = 20.0;
+    /// A block without links pays only this: short plain lines (prices, spec values, dates)
+    /// are content on product and service pages.
+    pub const PLAIN_BLOCK_COST: f32 = 4.0;
+    /// Each link character costs this much on top of not counting as text.
+    pub const LINK_PENALTY: f32 = 1.0;
+    /// Sentence punctuation is strong evidence of prose.
+    pub const PUNCT_BONUS: f32 = 8.0;
+    /// Below this best score no block looks like prose (link listings such as news
+    /// aggregators): pruning by link density would remove the listing itself.
+    pub const WEAK_EVIDENCE: f32 = 120.0;
+    /// The pick is the deepest element whose score is at least this share of the best one
+    /// (1.0: among equal scores, the innermost wrapper; lower values measured no better).
+    pub const FOCUS_RATIO: f32 = 1.0;
+    /// The content root holds at least this share of the text that survived removal.
+    pub const MIN_SHARE: f32 = 0.3;
+    /// Anchor texts at least this long (non-space bytes) are headlines rather than menu items.
+    pub const LONG_LINK: u32 = 30;
+    /// The root climbs to an ancestor whose score is at least this share of the best score:
+    /// only to wrappers that add nothing negative (a lower ratio pulled in more boilerplate
+    /// than content on both benchmark sets).
+    pub const CLIMB_RATIO: f32 = 1.0;
+}
+
+/// Chooses the main content of `doc`.
+pub fn select(doc: &Document) -> Selection {
+    select_traced(doc, None)
+}
+
+/// Why the content is what it is: the best-scoring elements and the chosen root, one a line.
+/// For diagnosing pages where the extraction disappoints.
+pub fn explain(doc: &Document) -> String {
+    let mut trace = String::new();
+    select_traced(doc, Some(&mut trace));
+    trace
+}
+
+fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
+    let n = doc.nodes.len();
+    let body = doc.find(Tag::Body).unwrap_or(Document::ROOT);
+    let body_end = doc.subtree_end(body);
+
+    // Pass A (post-order): raw text and paragraph text, and where the semantic main content
+    // is, to guard class-based removal of page wrappers.
+    let mut raw = vec![0u32; n];
+    let mut ptext = vec![0u32; n];
+    let mut has_main = vec![false; n];
+    let mut linkraw = vec![0u32; n];
+    let mut ctext = vec![0u32; n];
+    // Class/id evidence, computed once per element (substring tests dominate the profile).
+    let mut flags = vec![0u8; n];
+    let mut scratch = String::new();
+    for i in (0..n).rev() {
+        let id = i as NodeId;
+        if matches!(doc.nodes[i].kind, Kind::Element(_)) {
+            flags[i] = name_flags(doc, id, &mut scratch);
+            if flags[i] & COMMENT_NAME != 0 {
+                ctext[i] = raw[i];
+            }
+        }
+        match doc.nodes[i].kind {
+            Kind::Text if !in_non_text(doc, id) => raw[i] = count_visible(doc.text(id)),
+            Kind::Element(Tag::P) => ptext[i] = raw[i],
+            Kind::Element(Tag::A) => linkraw[i] = raw[i],
+            Kind::Element(Tag::Article | Tag::Main) => has_main[i] = true,
+            Kind::Element(_) if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) => has_main[i] = true,
+            _ => {}
+        }
+        let p = doc.nodes[i].parent;
+        if p != NONE {
+            let pu = p as usize;
+            raw[pu] += raw[i];
+            ptext[pu] += ptext[i];
+            linkraw[pu] += linkraw[i];
+            ctext[pu] += ctext[i];
+            has_main[pu] |= has_main[i];
+        }
+    }
+    let b = body as usize;
+    let page = Page { text: raw[b].max(1), ptext: ptext[b].max(1), discussion: ctext[b] as f32 > 0.5 * raw[b] as f32 };
+
+    // Pass B (pre-order): removal and link context.
+    let mut removed = vec![false; n];
+    let mut in_link = vec![false; n];
+    let mut in_article = vec![false; n];
+    for i in 0..n {
+        let id = i as NodeId;
+        let p = doc.nodes[i].parent;
+        if p != NONE {
+            removed[i] = removed[p as usize];
+            in_link[i] = in_link[p as usize];
+        }
+        let Kind::Element(tag) = doc.nodes[i].kind else {
+            continue;
+        };
+        if tag == Tag::A && doc.attr(id, "href").is_some() {
+            in_link[i] = true;
+        }
+        if p != NONE {
+            in_article[i] = in_article[p as usize] || doc.tag(p) == Some(Tag::Article);
+        }
+        if !removed[i] && is_boilerplate(doc, id, tag, Size { raw: raw[i], ptext: ptext[i], link: linkraw[i], has_main: has_main[i], flags: flags[i], in_article: in_article[i] }, page) {
+            removed[i] = true;
+        }
+    }
+    if (body as usize) < n {
+        removed[body as usize] = false;
+    }
+    if let Some(trace) = trace.as_deref_mut() {
+        let mut cut: Vec<usize> = (0..n).filter(|&i| removed[i] && doc.nodes[i].parent != NONE && !removed[doc.nodes[i].parent as usize]).collect();
+        cut.sort_by_key(|&i| std::cmp::Reverse(raw[i]));
+        for &i in cut.iter().take(6) {
+            trace.push_str(&format!("removed text {:>6} {}\n", raw[i], describe(doc, i as NodeId)));
+        }
+    }
+
+    // Pass C (post-order): block scores over what survived.
+    let mut text = vec![0u32; n];
+    let mut link = vec![0u32; n];
+    // Link text without the headline discount, for spotting "Read more: <title>" teasers.
+    let mut full_link = vec![0u32; n];
+    let mut inline_text = vec![0u32; n];
+    let mut inline_link = vec![0u32; n];
+    let mut inline_punct = vec![0u32; n];
+    let mut score = vec![0f32; n];
+    for i in (0..n).rev() {
+        if removed[i] {
+            continue;
+        }
+        let id = i as NodeId;
+        let p = doc.nodes[i].parent;
+        match doc.nodes[i].kind {
+            Kind::Text => {
+                if in_non_text(doc, id) {
+                    continue;
+                }
+                let s = doc.text(id);
+                let t = count_visible(s);
+                text[i] = t;
+                inline_text[i] = t;
+                inline_punct[i] = count_punct(s);
+                if in_link[i] {
+                    link[i] = t;
+                    inline_link[i] = t;
+                }
+            }
+            Kind::Element(tag) => {
+                if tag == Tag::A {
+                    full_link[i] = link[i];
+                }
+                if tag == Tag::A && link[i] >= weights::LONG_LINK {
+                    // A long anchor is a headline or a title (listings, search results), not
+                    // navigation: it counts half as link, half as text.
+                    inline_link[i] /= 2;
+                    link[i] /= 2;
+                }
+                if tag.is_block() || p == NONE {
+                    score[i] += block_weight(tag, inline_text[i], inline_link[i], inline_punct[i]);
+                    inline_text[i] = 0;
+                    inline_link[i] = 0;
+                    inline_punct[i] = 0;
+                }
+            }
+            Kind::Document => {}
+        }
+        if p != NONE {
+            let pu = p as usize;
+            text[pu] += text[i];
+            link[pu] += link[i];
+            full_link[pu] += full_link[i];
+            inline_text[pu] += inline_text[i];
+            inline_link[pu] += inline_link[i];
+            inline_punct[pu] += inline_punct[i];
+            score[pu] += score[i];
+        }
+    }
+
+    // Selection: the best-scoring element, with a nudge for content-like names; among equals
+    // the deepest (see FOCUS_RATIO).
+    let mut eval = vec![f32::MIN; n];
+    let mut best_eval = f32::MIN;
+    for i in body as usize..body_end as usize {
+        if removed[i] || score[i] <= 0.0 {
+            continue;
+        }
+        let Kind::Element(tag) = doc.nodes[i].kind else { continue };
+        eval[i] = score[i] * (1.0 + 0.2 * content_evidence(doc, i as NodeId, tag, flags[i]));
+        best_eval = best_eval.max(eval[i]);
+    }
+    let mut best = body;
+    let mut best_depth = 0;
+    let mut depth = vec![0u32; n];
+    for i in body as usize..body_end as usize {
+        let p = doc.nodes[i].parent;
+        if p != NONE && i != body as usize {
+            depth[i] = depth[p as usize] + 1;
+        }
+        if eval[i] >= weights::FOCUS_RATIO * best_eval && best_eval > 0.0 && (depth[i] > best_depth || best == body) {
+            best = i as NodeId;
+            best_depth = depth[i];
+        }
+    }
+    let mut root = best;
+    let mut a = doc.nodes[best as usize].parent;
+    while a != NONE && (a as usize) >= body as usize && !removed[a as usize] {
+        if score[a as usize] >= weights::CLIMB_RATIO * score[best as usize] {
+            root = a;
+        }
+        if a == body {
+            break;
+        }
+        a = doc.nodes[a as usize].parent;
+    }
+
+    // A root holding a sliver of the page's surviving text missed a content made of many
+    // small items (listings, product grids): widen it to the nearest ancestor that holds
+    // enough of that text.
+    let total = text[body as usize] as f32;
+    if (text[root as usize] as f32) < weights::MIN_SHARE * total {
+        let mut a = root;
+        while a != body && a != NONE && (text[a as usize] as f32) < 0.5 * total {
+            a = doc.nodes[a as usize].parent;
+        }
+        if a != NONE && !removed[a as usize] {
+            root = a;
+        }
+    }
+
+    // Pruning (pre-order) inside the root. Aggressive first (every negative container goes);
+    // if that leaves under half of the root's text, the content is made of small
+    // negative-looking pieces (a river of teasers), so only link lists go.
+    let end = doc.subtree_end(root);
+    let prune = |aggressive: bool| -> Vec<bool> {
+        let mut dropped = removed.clone();
+        for i in root as usize + 1..end as usize {
+            let p = doc.nodes[i].parent as usize;
+            if dropped[p] {
+                dropped[i] = true;
+                continue;
+            }
+            if dropped[i] {
+                continue;
+            }
+            let Kind::Element(tag) = doc.nodes[i].kind else { continue };
+            if tag.is_block() || matches!(tag, Tag::Other | Tag::Span) {
+                let t = text[i] as f32;
+                let l = link[i] as f32;
+                let teaser = tag == Tag::P && t < 250.0 && full_link[i] as f32 > 0.6 * t;
+                let content_cell = matches!(tag, Tag::P | Tag::Li | Tag::Td | Tag::Th | Tag::Tr | Tag::Dd | Tag::Dt) || tag.is_heading();
+                if teaser || (t > 0.0 && score[i] < 0.0 && (l / t > 0.5 || (aggressive && !content_cell))) {
+                    dropped[i] = true;
+                }
+            }
+        }
+        dropped
+    };
+    let kept = |dropped: &[bool]| -> u32 {
+        (root as usize..end as usize).filter(|&i| !dropped[i] && doc.nodes[i].kind == Kind::Text).map(|i| text[i]).sum()
+    };
+    let weak = score[best as usize] < weights::WEAK_EVIDENCE;
+    let link_listing = weak && link[root as usize] as f32 > 0.4 * text[root as usize] as f32;
+    let mut dropped = if link_listing {
+        removed.clone()
+    } else if weak {
+        prune(false)
+    } else {
+        prune(true)
+    };
+    if !weak && (kept(&dropped) as f32) < 0.5 * text[root as usize] as f32 {
+        dropped = prune(false);
+    }
+    if let Some(trace) = trace {
+        let mut order: Vec<usize> = (body as usize..body_end as usize).filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some()).collect();
+        order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
+        for &i in order.iter().take(8) {
+            trace.push_str(&format!("{:>8.0} text {:>6} link {:>6} {}\n", score[i], text[i], link[i], describe(doc, i as NodeId)));
+        }
+        trace.push_str(&format!("best {} -> root {}\n", describe(doc, best), describe(doc, root)));
+    }
+    Selection { root, dropped }
+}
+
+fn removed_copy(d: &[bool], i: usize) -> bool {
+    d[i]
+}
+
+/// `tag.class#id` of a node and its ancestors, for diagnostics.
+fn describe(doc: &Document, mut n: NodeId) -> String {
+    let mut parts = Vec::new();
+    while n != NONE && parts.len() < 6 {
+        if doc.tag(n).is_some() {
+            let mut s = doc.text(n).to_string();
+            if let Some(c) = doc.attr(n, "class") {
+                s.push('.');
+                s.push_str(&c.split_whitespace().take(2).collect::<Vec<_>>().join("."));
+            }
+            if let Some(i) = doc.attr(n, "id") {
+                s.push('#');
+                s.push_str(i);
+            }
+            parts.push(s);
+        }
+        n = doc.nodes[n as usize].parent;
+    }
+    parts.reverse();
+    parts.join(" > ")
+}
+
+/// Text under these elements is markup or metadata, not visible content.
+fn in_non_text(doc: &Document, text_node: NodeId) -> bool {
+    let p = doc.nodes[text_node as usize].parent;
+    matches!(doc.tag(p), Some(Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Template))
+}
+
+/// Characters that are not whitespace (bytes, so CJK weighs more; the ratios still hold).
+fn count_visible(s: &str) -> u32 {
+    s.bytes().filter(|b| !b.is_ascii_whitespace()).count() as u32
+}
+
+fn count_punct(s: &str) -> u32 {
+    s.bytes().filter(|b| matches!(b, b'.' | b',' | b'?' | b'!' | b';')).count() as u32
+}
+
+fn block_weight(tag: Tag, t: u32, l: u32, punct: u32) -> f32 {
+    if t == 0 {
+        return 0.0;
+    }
+    let (t, l) = (t as f32, l as f32);
+    // Short plain text (a price, a spec value, a date) costs little; short link blocks
+    // (menus) cost the full block price.
+    let cost = if l > 0.0 { weights::BLOCK_COST } else { weights::PLAIN_BLOCK_COST };
+    let mut w = (t - l) - weights::LINK_PENALTY * l - cost;
+    w += weights::PUNCT_BONUS * (punct as f32).min(t / 20.0);
+    if l == 0.0 && tag.is_heading() {
+        // Headings are short by nature; inside content they must survive pruning.
+        w = w.max(5.0);
+    }
+    if w > 0.0 && matches!(tag, Tag::P | Tag::Pre | Tag::Blockquote) {
+        w *= 1.25;
+    }
+    w
+}
+
+/// Collects lowercase `class` and `id` into `buf`; false when the element has neither.
+fn names<'b>(doc: &Document, id: NodeId, buf: &'b mut String) -> Option<&'b str> {
+    buf.clear();
+    for (k, v) in doc.attrs(id) {
+        if k == "class" || k == "id" {
+            // Utility classes with variants ("print:break-inside-avoid", "md:[--x:1]") are
+            // styling, not roles: they would only produce false evidence.
+            for token in v.split_ascii_whitespace().filter(|t| !t.contains([':', '[', '/'])) {
+                buf.push(' ');
+                buf.extend(token.chars().map(|c| c.to_ascii_lowercase()));
+            }
+        }
+    }
+    (!buf.is_empty()).then_some(buf.as_str())
+}
+
+/// Substrings of class/id that mark boilerplate wherever they occur in a name.
+const NEGATIVE_SUBSTRINGS: &[&str] = &[
+    "cookie", "consent", "gdpr", "newsletter", "breadcrumb", "pagination", "sidebar", "share",
+    "social", "related", "advert", "sponsor", "popup", "modal", "footer", "navbar", "navigation",
+    "skip-link", "skiplink", "skip-to", "subscribe", "signup", "sign-up", "disqus", "outbrain",
+    "taboola", "masthead", "topbar", "top-bar", "toolbar", "screen-reader", "sr-only",
+    "visually-hidden", "visuallyhidden", "offcanvas", "off-canvas", "backtotop", "back-to-top",
+    "comment-form", "commentform", "respond", "author-box", "authorbox", "author-bio",
+    "byline", "recommended", "tag-cloud", "tagcloud", "post-tags",
+    "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo",
+];
+
+/// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
+const NEGATIVE_PARTS: &[&str] = &[
+    "nav", "menu", "tags", "print", "dropdown", "login", "rating", "toc", "share", "cart",
+];
+
+const COMMENT_NAME: u8 = 1;
+const NEGATIVE_NAME: u8 = 2;
+const POSITIVE_NAME: u8 = 4;
+/// A name made for boilerplate ("site-footer", "cookie-banner"), not a styling word.
+const STRONG_NEGATIVE_NAME: u8 = 8;
+
+/// What an element's class and id say about it, as `*_NAME` bits.
+fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
+    let Some(n) = names(doc, id, scratch) else { return 0 };
+    let (negative, positive) = automata();
+    let mut f = 0;
+    if is_comment_name(n) {
+        f |= COMMENT_NAME;
+    }
+    if negative.is_match(n) {
+        f |= NEGATIVE_NAME | STRONG_NEGATIVE_NAME;
+    }
+    if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
+        || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t))
+    {
+        f |= NEGATIVE_NAME;
+    }
+    if positive.is_match(n) {
+        f |= POSITIVE_NAME;
+    }
+    f
+}
+
+/// One pass over a name finds any of the substrings (dozens of `contains` calls per element
+/// dominated the profile).
+fn automata() -> &'static (AhoCorasick, AhoCorasick) {
+    static AUTOMATA: OnceLock<(AhoCorasick, AhoCorasick)> = OnceLock::new();
+    AUTOMATA.get_or_init(|| {
+        let build = |p: &[&str]| AhoCorasick::new(p).expect("static patterns build");
+        (build(NEGATIVE_SUBSTRINGS), build(POSITIVE_SUBSTRINGS))
+    })
+}
+
+/// `ad`, `ads`, `ad-slot`, `ads_top`: advertising. Only at the start of a token, because as a
+/// later part it is as often about hiding or styling ads around content ("hide-read-more-ad").
+fn is_ad_token(t: &str) -> bool {
+    matches!(t, "ad" | "ads" | "advertisement") || ["ad-", "ad_", "ads-", "ads_", "adsense", "adslot", "adunit"].iter().any(|p| t.starts_with(p))
+}
+
+/// The page's header, not a card's or an article's ("card-header", "entry-header" are content).
+fn is_page_header_token(t: &str) -> bool {
+    t.starts_with("header") || matches!(t, "site-header" | "global-header" | "main-header" | "top-header" | "page-header")
+}
+
+/// Substrings of class/id that suggest content.
+const POSITIVE_SUBSTRINGS: &[&str] = &[
+    "article", "content", "entry", "post", "main", "body", "text", "story", "prose", "markdown",
+    "blog", "description", "product", "question", "answer", "thread", "docs", "documentation",
+];
+
+/// Page-wide totals that removal decisions are measured against.
+#[derive(Clone, Copy)]
+struct Page {
+    text: u32,
+    ptext: u32,
+    /// Most of the text sits in comment-named elements: a forum or Q&A thread.
+    discussion: bool,
+}
+
+fn is_comment_name(n: &str) -> bool {
+    (n.contains("comment") || n.contains("disqus")) && !n.contains("no-comment")
+}
+
+/// An element's raw text, its text in paragraphs, and whether it holds `article`/`main`.
+#[derive(Clone, Copy)]
+struct Size {
+    raw: u32,
+    ptext: u32,
+    link: u32,
+    has_main: bool,
+    flags: u8,
+    /// Inside an `article` element.
+    in_article: bool,
+}
+
+fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) -> bool {
+    let raw = size.raw;
+    match tag {
+        Tag::Script
+        | Tag::Style
+        | Tag::Template
+        | Tag::Svg
+        | Tag::Math
+        | Tag::Canvas
+        | Tag::Iframe
+        | Tag::Object
+        | Tag::Embed
+        | Tag::Video
+        | Tag::Audio
+        | Tag::Select
+        | Tag::Option
+        | Tag::Button
+        | Tag::Input
+        | Tag::Textarea
+        | Tag::Head
+        | Tag::Title
+        | Tag::Dialog
+        // Captions and credits read as boilerplate next to the prose they illustrate.
+        | Tag::Figcaption
+        | Tag::Map => return true,
+        Tag::Html | Tag::Body | Tag::Main => return false,
+        _ => {}
+    }
+    // A wrapper of most of the page (or of most of its paragraphs, or of its semantic main
+    // content) is never boilerplate, whatever its name says: "has-sidebar" layouts.
+    let wrapper = (raw as f32 > 0.5 * page.text as f32 && page.text > 200)
+        || (size.ptext as f32 > 0.5 * page.ptext as f32 && size.ptext > 500);
+    let holds_main = size.has_main && !matches!(tag, Tag::Article);
+    // Lots of prose outweighs a name: class names are often about styling ("hide-read-more-ad")
+    // while boilerplate is short or made of links.
+    let prose = raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32;
+    // Semantic chrome goes unless it wraps the real content (misused as a page wrapper).
+    if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer) && !holds_main && !(wrapper && size.ptext > 500) {
+        return true;
+    }
+    let mut negative = false;
+    let mut role_or_hidden = false;
+    // Comment threads under an article are not its content; on a discussion page (where
+    // comments hold most of the text) they are.
+    if !page.discussion && !wrapper && !holds_main && size.flags & COMMENT_NAME != 0 {
+        return true;
+    }
+    for (k, v) in doc.attrs(id) {
+        match k {
+            "hidden" => role_or_hidden = true,
+            "aria-hidden" if v.eq_ignore_ascii_case("true") => role_or_hidden = true,
+            "role" => {
+                let v = v.to_ascii_lowercase();
+                if matches!(
+                    v.as_str(),
+                    "navigation" | "contentinfo" | "banner" | "search" | "dialog" | "alertdialog" | "menu" | "menubar" | "complementary" | "alert"
+                ) {
+                    role_or_hidden = true;
+                }
+            }
+            "style" => {
+                let s: String = v.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+                if s.contains("display:none") || s.contains("visibility:hidden") {
+                    role_or_hidden = true;
+                }
+            }
+            _ => {}
+        }
+    }
+    if role_or_hidden && !wrapper {
+        return true;
+    }
+    if tag == Tag::Header {
+        // A page header holds the logo and menus; an article's header holds its title.
+        negative = true;
+    }
+    if size.flags & NEGATIVE_NAME != 0 {
+        negative = true;
+        if tag != Tag::Header && size.flags & POSITIVE_NAME != 0 && raw > 400 {
+            // "post-content sidebar-right": the content name wins when there is real text.
+            negative = false;
+        }
+    }
+    if tag == Tag::Header && size.in_article {
+        // An article's own header (a card in a river, a post's title block) is content.
+        negative = false;
+    }
+    if negative {
+        // Keep headers that carry the page heading and no menu.
+        let end = doc.subtree_end(id);
+        let has_h1 = (id..end).any(|i| doc.tag(i) == Some(Tag::H1));
+        let has_nav = (id..end).any(|i| doc.tag(i) == Some(Tag::Nav));
+        if has_h1 && !has_nav {
+            negative = false;
+        }
+    }
+    let prose_wins = prose && size.flags & STRONG_NEGATIVE_NAME == 0;
+    negative && !wrapper && !holds_main && !prose_wins
+}
+
+/// How content-like an element looks by tag and names, 0..=2.
+fn content_evidence(doc: &Document, id: NodeId, tag: Tag, flags: u8) -> f32 {
+    let mut e = match tag {
+        Tag::Article | Tag::Main => 1.0,
+        _ => 0.0,
+    };
+    if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) {
+        e += 1.0;
+    }
+    if flags & POSITIVE_NAME != 0 {
+        e += 1.0;
+    }
+    if doc.attr(id, "itemprop").is_some_and(|v| v.contains("articleBody") || v.contains("text")) {
+        e += 1.0;
+    }
+    f32::min(e, 2.0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::text::render_text;
+
+    fn main_text(html: &str) -> String {
+        let doc = Document::parse(html);
+        render_text(&doc, &select(&doc))
+    }
+
+    const PROSE: &str = "This is a sentence of real content, with commas, and a full stop. ";
+
+    #[test]
+    fn picks_the_article_over_navigation_and_footer() {
+        let html = format!(
+            "<body><div class=top><a href=/>Home</a> <a href=/a>About</a> <a href=/b>Blog</a></div>\
+             <div class=wrap><div class=story><p>{p}</p><p>{p}</p><p>{p}</p></div>\
+             <div class=links><ul><li><a href=/1>Another story one</a><li><a href=/2>Another story two</a></ul></div></div>\
+             <footer>Copyright 2024 Example Inc. All rights reserved, forever.</footer></body>",
+            p = PROSE.repeat(3)
+        );
+        let t = main_text(&html);
+        assert!(t.contains("real content"), "{t}");
+        assert!(!t.contains("Home"), "{t}");
+        assert!(!t.contains("Another story"), "{t}");
+        assert!(!t.contains("Copyright"), "{t}");
+    }
+
+    #[test]
+    fn cookie_banners_and_share_widgets_go() {
+        let html = format!(
+            "<body><div id=cookie-notice><p>We use cookies to improve your experience, okay?</p></div>\
+             <article><h1>Title</h1><p>{p}</p><div class=share-buttons>Share on Facebook</div><p>{p}</p></article></body>",
+            p = PROSE.repeat(4)
+        );
+        let t = main_text(&html);
+        assert!(t.contains("real content"));
+        assert!(!t.contains("cookies"), "{t}");
+        assert!(!t.contains("Facebook"), "{t}");
+    }
+
+    #[test]
+    fn a_body_class_naming_a_sidebar_does_not_empty_the_page() {
+        let html = format!("<body class='has-sidebar'><div class='layout-with-sidebar'><p>{}</p></div></body>", PROSE.repeat(10));
+        assert!(main_text(&html).contains("real content"));
+    }
+
+    #[test]
+    fn hidden_elements_are_not_content() {
+        let html = format!("<body><article><p>{}</p><p hidden>secret words</p><div style='display: none'>more secret</div></article></body>", PROSE.repeat(4));
+        let t = main_text(&html);
+        assert!(!t.contains("secret"), "{t}");
+    }
+}

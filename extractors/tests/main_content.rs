@@ -1,0 +1,60 @@
+//! Main-content selection on small fixture pages of different kinds.
+
+use ace_extractors::{extract, Input, Options, OutputFormat};
+
+fn text(page: &str) -> String {
+    let opts = Options { formats: vec![OutputFormat::Text], ..Options::default() };
+    extract(&Input { bytes: page.as_bytes(), content_type: None, base_url: Some("https://example.com/x") }, &opts).unwrap().text.unwrap()
+}
+
+fn assert_has(t: &str, wanted: &[&str], unwanted: &[&str]) {
+    for w in wanted {
+        assert!(t.contains(w), "missing {w:?} in:\n{t}");
+    }
+    for u in unwanted {
+        assert!(!t.contains(u), "boilerplate {u:?} leaked into:\n{t}");
+    }
+}
+
+#[test]
+fn article_without_its_chrome() {
+    let t = text(include_str!("fixtures/article.html"));
+    assert_has(
+        &t,
+        &["six hours of direct sun", "twenty litres", "Watering", "Feed every two weeks"],
+        &["cookies", "Kitchen", "Related posts", "Peppers in pots", "Facebook", "Great tips", "Composting", "newsletter", "All rights reserved", "Home ›"],
+    );
+    assert!(!t.starts_with("Growing Tomatoes") || t.contains("six hours"), "{t}");
+}
+
+#[test]
+fn forum_thread_keeps_every_post() {
+    let t = text(include_str!("fixtures/forum.html"));
+    assert_has(
+        &t,
+        &["chain slips under load", "worn cassette slips", "cassette was worn out"],
+        &["Log in", "Tubeless setup", "Powered by Discourse"],
+    );
+}
+
+#[test]
+fn product_page_keeps_title_description_and_specs() {
+    let t = text(include_str!("fixtures/product.html"));
+    assert_has(&t, &["Walnut Desk Lamp", "dimmable LED", "45 cm", "8 W LED"], &["Free shipping", "Cart (0)", "Oak floor lamp", "10% off"]);
+}
+
+#[test]
+fn markdown_of_the_article_is_structured() {
+    let opts = Options { formats: vec![OutputFormat::Markdown, OutputFormat::Images, OutputFormat::Links, OutputFormat::Tables], ..Options::default() };
+    let page = include_str!("fixtures/product.html");
+    let out = extract(&Input { bytes: page.as_bytes(), content_type: None, base_url: Some("https://shop.example.com/p/lamp") }, &opts).unwrap();
+    let md = out.markdown.unwrap();
+    assert!(md.contains("# Walnut Desk Lamp"), "{md}");
+    assert!(md.contains("| Height | 45 cm |"), "{md}");
+    let images = out.images.unwrap();
+    assert_eq!(images.len(), 1);
+    assert_eq!(images[0].src, "https://shop.example.com/img/lamp.jpg");
+    assert_eq!(out.tables.unwrap()[0].rows, vec![vec!["Height".to_string(), "45 cm".into()], vec!["Power".into(), "8 W LED".into()]]);
+    let links = out.links.unwrap();
+    assert!(links.iter().any(|l| l.url == "https://shop.example.com/p/1" && l.internal && l.text == "Oak floor lamp"));
+}
