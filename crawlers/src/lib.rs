@@ -20,10 +20,12 @@
 
 mod fetch;
 mod guard;
+mod render;
 pub mod scrape;
 
 pub use fetch::{FetchOptions, FetchedPage, Fetcher, HttpFetcher};
 pub use guard::{FetchGuard, Forbidden};
+pub use render::{NetworkRequest, RenderOptions, RenderedPage, Renderer, WaitUntil};
 
 use std::time::Duration;
 

@@ -1,0 +1,1 @@
+//! The `/chromium` CDP WebSocket proxy.
