@@ -18,10 +18,9 @@ use chromiumoxide::cdp::browser_protocol::network::{
     ResourceType, SetCookiesParams, SetExtraHttpHeadersParams, SetUserAgentOverrideParams,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
-    CaptureScreenshotFormat, EventJavascriptDialogOpening, EventLifecycleEvent, HandleJavaScriptDialogParams, NavigateParams,
+    CaptureScreenshotFormat, CaptureScreenshotParams, EventJavascriptDialogOpening, EventLifecycleEvent, HandleJavaScriptDialogParams, NavigateParams,
     PrintToPdfParams, Viewport as Clip,
 };
-use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::Page;
 use futures::StreamExt;
 use serde::{Deserialize, Serialize};
@@ -337,6 +336,8 @@ pub struct Produced {
 }
 
 const MAX_NETWORK_LOG: usize = 2_000;
+/// Tallest full-page screenshot, in CSS pixels (Chromium's capture limit is about this).
+const MAX_FULL_PAGE_HEIGHT: f64 = 16_384.0;
 const IDLE_QUIET: Duration = Duration::from_millis(500);
 const DEFAULT_VIEWPORT: ViewportSize = ViewportSize { width: 1280, height: 720, device_scale_factor: None };
 
@@ -854,17 +855,28 @@ async fn take_screenshot(page: &Page, req: &ScreenshotRequest) -> Result<Vec<u8>
         ImageFormat::Jpeg => CaptureScreenshotFormat::Jpeg,
         ImageFormat::Webp => CaptureScreenshotFormat::Webp,
     };
-    let mut params = ScreenshotParams::builder().format(format).full_page(req.full_page && req.clip.is_none());
+    let mut params = CaptureScreenshotParams { format: Some(format), ..CaptureScreenshotParams::default() };
     if let (Some(q), ImageFormat::Jpeg | ImageFormat::Webp) = (req.quality, req.format) {
-        params = params.quality(i64::from(q.min(100)));
+        params.quality = Some(i64::from(q.min(100)));
     }
     if let Some(c) = req.clip {
         if c.width <= 0.0 || c.height <= 0.0 {
             return Err(BrowserError::InvalidRequest("clip width and height must be positive".into()));
         }
-        params = params.clip(Clip { x: c.x, y: c.y, width: c.width, height: c.height, scale: 1.0 });
+        params.clip = Some(Clip { x: c.x, y: c.y, width: c.width, height: c.height, scale: 1.0 });
+        params.capture_beyond_viewport = Some(true);
+    } else if req.full_page {
+        // Chromium cannot capture arbitrarily tall surfaces; past the cap the image is cut.
+        let size = page.layout_metrics().await?.css_content_size;
+        let width = size.width.max(1.0);
+        let height = size.height.clamp(1.0, MAX_FULL_PAGE_HEIGHT);
+        params.clip = Some(Clip { x: 0.0, y: 0.0, width, height, scale: 1.0 });
+        params.capture_beyond_viewport = Some(true);
     }
-    let bytes = page.screenshot(params.build()).await?;
+    let data = page.execute(params).await?.result.data;
+    let bytes = base64::engine::general_purpose::STANDARD
+        .decode(AsRef::<str>::as_ref(&data))
+        .map_err(|e| BrowserError::Cdp(format!("screenshot data is not base64: {e}")))?;
     match req.thumbnail_width {
         Some(w) => thumbnail(&bytes, w, req.format, req.quality),
         None => Ok(bytes),
