@@ -102,7 +102,10 @@ pub(crate) async fn reap_within(mut child: Child, grace: Duration) {
     }
 }
 
-/// Resident memory of `pid` and all its descendants, in bytes (Linux `/proc`; 0 elsewhere).
+/// Memory of `pid` and all its descendants, in bytes: the sum of proportional set sizes
+/// (shared pages split between the processes that map them, so Chromium's many processes
+/// are not counted once each for the same libraries), falling back to RSS where
+/// `smaps_rollup` is unreadable. Linux `/proc`; 0 elsewhere.
 pub fn tree_rss_bytes(pid: u32) -> u64 {
     let mut parents: Vec<(u32, u32, u64)> = Vec::new();
     let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
@@ -119,7 +122,7 @@ pub fn tree_rss_bytes(pid: u32) -> u64 {
         let cur = tree[i];
         for (p, ppid, rss) in &parents {
             if *p == cur {
-                total += rss;
+                total += pss_of(*p).unwrap_or(*rss);
             }
             if *ppid == cur && !tree.contains(p) {
                 tree.push(*p);
@@ -139,4 +142,12 @@ fn stat_of(pid: u32) -> Option<(u32, u64)> {
     let ppid = fields.get(1)?.parse().ok()?;
     let rss_pages: u64 = fields.get(21)?.parse().ok()?;
     Some((ppid, rss_pages * 4096))
+}
+
+/// Proportional set size of `pid` from `/proc/<pid>/smaps_rollup`, in bytes.
+fn pss_of(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let line = rollup.lines().find(|l| l.starts_with("Pss:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
 }

@@ -535,6 +535,30 @@ async fn render_once(pool: &Pool, req: &RenderRequest, target: &Target, output: 
     let lease = tokio::time::timeout(timeout, pool.acquire())
         .await
         .map_err(|_| BrowserError::Timeout { awaited: "a free browser context".into(), after: timeout })??;
+    let dead = lease.browser_dead().clone();
+    match render_on(lease, req, target, output, guard, started, timeout).await {
+        // A command cut off by a dying connection shows up as a plain CDP error first; if the
+        // browser is found dead just after, it was the browser, and a retry may succeed.
+        Err(BrowserError::Cdp(reason)) => {
+            if tokio::time::timeout(Duration::from_secs(1), dead.cancelled()).await.is_ok() {
+                Err(BrowserError::BrowserCrashed { reason })
+            } else {
+                Err(BrowserError::Cdp(reason))
+            }
+        }
+        other => other,
+    }
+}
+
+async fn render_on(
+    lease: Lease,
+    req: &RenderRequest,
+    target: &Target,
+    output: &Output,
+    guard: FetchGuard,
+    started: Instant,
+    timeout: Duration,
+) -> Result<Produced, BrowserError> {
     let deadline = started + timeout;
     let session = tokio::time::timeout_at(deadline.into(), open(&lease, req, target, guard, deadline, timeout))
         .await
