@@ -47,7 +47,7 @@ impl Default for PoolConfig {
         PoolConfig {
             executable: PathBuf::from("/usr/bin/chromium"),
             max_browsers: 2,
-            min_browsers: 1,
+            min_browsers: 0,
             max_contexts_per_browser: 8,
             pages_per_browser: 500,
             max_browser_age_ms: 30 * 60 * 1000,

@@ -36,7 +36,7 @@ pub mod render;
 
 pub use config::PoolConfig;
 pub use fetcher::ChromiumRenderer;
-pub use pool::{Lease, Pool, PoolStatus};
+pub use pool::{BrowserStatus, Lease, Pool, PoolStatus, SessionSlot};
 pub use render::{Action, PdfRequest, RenderRequest, ScreenshotRequest};
 
 use std::time::Duration;

@@ -70,6 +70,8 @@ struct Inner {
     crashes: AtomicU64,
     /// Ids for browsers, for logs.
     next_id: AtomicU64,
+    /// Open CDP sessions per tenant, for the plan's `browser_sessions` limit.
+    sessions: Mutex<std::collections::HashMap<String, usize>>,
     /// The supervisor, awaited at shutdown.
     supervisor: Mutex<Option<JoinHandle<()>>>,
     metrics: PoolMetrics,
@@ -163,6 +165,7 @@ impl Pool {
             crashes: AtomicU64::new(0),
             next_id: AtomicU64::new(1),
             supervisor: Mutex::new(None),
+            sessions: Mutex::new(std::collections::HashMap::new()),
             metrics: PoolMetrics::new(),
         });
         let task = tokio::spawn(supervise(Arc::downgrade(&inner)));
@@ -452,6 +455,22 @@ impl Pool {
         total
     }
 
+    /// Counts a CDP session against `tenant`'s limit; `None` when the limit is reached.
+    pub fn open_session(&self, tenant: &str, limit: u32) -> Option<SessionSlot> {
+        let mut sessions = self.inner.sessions.lock().expect("sessions lock");
+        let open = sessions.entry(tenant.to_owned()).or_insert(0);
+        if *open >= limit as usize {
+            return None;
+        }
+        *open += 1;
+        Some(SessionSlot { pool: self.clone(), tenant: tenant.to_owned() })
+    }
+
+    /// CDP sessions open now for `tenant`.
+    pub fn sessions_of(&self, tenant: &str) -> usize {
+        self.inner.sessions.lock().expect("sessions lock").get(tenant).copied().unwrap_or(0)
+    }
+
     /// Whether the pool takes work (false once shut down).
     pub fn is_running(&self) -> bool {
         !self.inner.shutdown.is_cancelled()
@@ -647,6 +666,25 @@ impl Drop for Lease {
                 // No runtime left (process exit): free the slot; the browser dies with us.
                 instance.active.fetch_sub(1, Ordering::SeqCst);
                 drop(permit);
+            }
+        }
+    }
+}
+
+/// One open CDP session counted against its tenant's limit; dropping it frees the place.
+#[derive(Debug)]
+pub struct SessionSlot {
+    pool: Pool,
+    tenant: String,
+}
+
+impl Drop for SessionSlot {
+    fn drop(&mut self) {
+        let mut sessions = self.pool.inner.sessions.lock().expect("sessions lock");
+        if let Some(n) = sessions.get_mut(&self.tenant) {
+            *n = n.saturating_sub(1);
+            if *n == 0 {
+                sessions.remove(&self.tenant);
             }
         }
     }
