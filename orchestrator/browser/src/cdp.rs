@@ -30,8 +30,9 @@ use serde_json::{json, Value};
 
 use crate::{Lease, Pool, PoolConfig};
 
-/// Ids at or above this are the proxy's own requests to the browser.
-const PROXY_IDS: u64 = 1 << 50;
+/// Ids at or above this are the proxy's own requests to the browser. Chromium wants ids that
+/// fit an `i32`; clients count up from 1, so the top of that range is free.
+const PROXY_IDS: u64 = 2_000_000_000;
 /// Largest CDP message relayed (full-page screenshots are large base64 strings).
 const MAX_MESSAGE: usize = 256 << 20;
 
@@ -132,7 +133,7 @@ impl Relay {
 
     fn own_request(&mut self, method: &str, params: Value, session: Option<&str>, purpose: Own) -> String {
         let id = self.next_own;
-        self.next_own += 1;
+        self.next_own = if id >= i32::MAX as u64 { PROXY_IDS } else { id + 1 };
         self.own.insert(id, purpose);
         let mut msg = json!({ "id": id, "method": method, "params": params });
         if let Some(s) = session {
@@ -211,6 +212,7 @@ impl Relay {
     /// Returns messages for the browser, for the client, and whether to end the session.
     fn from_client(&mut self, text: &str) -> (Vec<String>, Vec<String>, bool) {
         let Ok(mut msg) = serde_json::from_str::<Value>(text) else { return (vec![text.to_owned()], vec![], false) };
+        tracing::trace!(default = %self.default_context, "client> {}", &text[..text.len().min(400)]);
         // Commands inside an attached session belong to this connection's own sessions.
         if msg.get("sessionId").is_some() {
             return (vec![text.to_owned()], vec![], false);
@@ -274,6 +276,10 @@ impl Relay {
     }
 
     fn target_is_ours(&mut self, info: &Value) -> bool {
+        // The browser target itself has no context; clients expect to see it.
+        if info.get("type").and_then(Value::as_str) == Some("browser") {
+            return true;
+        }
         let ctx = info.get("browserContextId").and_then(Value::as_str).unwrap_or("");
         let ours = self.owns_context(ctx);
         if ours {
@@ -287,6 +293,7 @@ impl Relay {
     /// Returns messages for the browser and for the client.
     fn from_browser(&mut self, text: &str) -> (Vec<String>, Vec<String>) {
         let Ok(mut msg) = serde_json::from_str::<Value>(text) else { return (vec![], vec![text.to_owned()]) };
+        tracing::trace!(default = %self.default_context, "browser> {}", &text[..text.len().min(400)]);
         if let Some(session) = msg.get("sessionId").and_then(Value::as_str) {
             if self.foreign_sessions.contains(session) {
                 return (vec![], vec![]);
