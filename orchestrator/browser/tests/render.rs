@@ -35,6 +35,8 @@ async fn content_that_only_javascript_creates_is_rendered() {
 async fn networkidle_on_a_page_that_never_goes_quiet_times_out_cleanly() {
     let site = common::fixtures().await;
     let pool = common::pool(|_| {});
+    // Warm the pool so the 2 s budget is spent on the page, not on launching Chromium.
+    render::content(&pool, &req(json!({"html": "<p>warm</p>"})), OPEN).await.unwrap();
     let started = Instant::now();
     let r = render::content(&pool, &req(json!({"url": format!("{site}/busy"), "waitUntil": "networkidle", "timeout": 2000})), OPEN).await;
     let took = started.elapsed();
@@ -53,6 +55,20 @@ async fn networkidle_on_a_page_that_never_goes_quiet_times_out_cleanly() {
     // A quiet page reaches networkidle.
     let quiet = render::content(&pool, &req(json!({"url": format!("{site}/js"), "waitUntil": "networkidle"})), OPEN).await.unwrap();
     assert!(quiet.html.contains("rendered by javascript"));
+    pool.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_page_stuck_in_a_script_loop_times_out_and_the_browser_serves_on() {
+    let pool = common::pool(|_| {});
+    render::content(&pool, &req(json!({"html": "<p>warm</p>"})), OPEN).await.unwrap();
+    let started = Instant::now();
+    let r = render::content(&pool, &req(json!({"html": "<p>spin</p><script>setTimeout(() => { while (true) {} }, 0)</script>", "waitForSelector": "#never", "timeout": 2000})), OPEN).await;
+    assert!(matches!(&r, Err(BrowserError::Timeout { awaited, .. }) if awaited.contains("#never")), "{r:?}");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    let ok = render::content(&pool, &req(json!({"html": "<p id=ok>fine</p>"})), OPEN).await.unwrap();
+    assert!(ok.html.contains("fine"));
+    assert_eq!(pool.status().crashes, 0);
     pool.shutdown().await;
 }
 
