@@ -54,6 +54,9 @@ struct Inner {
     permits: Arc<Semaphore>,
     /// Requests waiting for a permit now, checked against `queue_limit`.
     waiting: AtomicUsize,
+    /// Leases dropped whose context is still being disposed: their permits are about to
+    /// return, so waiting for them is not queueing behind work and does not count as such.
+    releasing: AtomicUsize,
     /// The browsers. Held only for bookkeeping, never across `.await`.
     browsers: Mutex<Vec<Arc<Instance>>>,
     /// Serialises launches so two waiters do not both start a browser for one free slot.
@@ -156,6 +159,7 @@ impl Pool {
             permits: Arc::new(Semaphore::new(config.capacity())),
             config,
             waiting: AtomicUsize::new(0),
+            releasing: AtomicUsize::new(0),
             browsers: Mutex::new(Vec::new()),
             launch_gate: tokio::sync::Mutex::new(()),
             freed: Notify::new(),
@@ -199,7 +203,7 @@ impl Pool {
             Err(tokio::sync::TryAcquireError::NoPermits) => {
                 let queued = inner.waiting.fetch_add(1, Ordering::SeqCst);
                 let _leave = Waiting(&inner.waiting);
-                if queued >= inner.config.queue_limit {
+                if queued >= inner.config.queue_limit + inner.releasing.load(Ordering::SeqCst) {
                     return Err(BrowserError::Saturated { queued, limit: inner.config.queue_limit });
                 }
                 match tokio::time::timeout(timeout, inner.permits.clone().acquire_owned()).await {
@@ -410,6 +414,7 @@ impl Pool {
         }
         instance.active.fetch_sub(1, Ordering::SeqCst);
         drop(permit);
+        inner.releasing.fetch_sub(1, Ordering::SeqCst);
         self.close_if_drained(&instance).await;
         inner.freed.notify_waiters();
     }
@@ -660,6 +665,7 @@ impl Drop for Lease {
         let instance = self.instance.clone();
         match tokio::runtime::Handle::try_current() {
             Ok(rt) => {
+                pool.inner.releasing.fetch_add(1, Ordering::SeqCst);
                 rt.spawn(async move { pool.release(instance, context, permit).await });
             }
             Err(_) => {
