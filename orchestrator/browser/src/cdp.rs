@@ -164,7 +164,7 @@ impl Relay {
                         Some(Ok(Message::Ping(_) | Message::Pong(_))) => continue,
                         Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break (1000, "", "client_closed"),
                     };
-                    let (to_browser, to_client, end) = self.from_client(&text);
+                    let (to_browser, to_client, end) = self.on_client_message(&text);
                     for m in to_browser {
                         if u_tx.send(UpMessage::text(m)).await.is_err() {
                             break;
@@ -185,7 +185,7 @@ impl Relay {
                         Some(Ok(UpMessage::Close(_))) | None | Some(Err(_)) => break (1011, "the browser connection closed", "browser_closed"),
                         Some(Ok(_)) => continue,
                     };
-                    let (to_browser, to_client) = self.from_browser(&text);
+                    let (to_browser, to_client) = self.on_browser_message(&text);
                     for m in to_browser {
                         let _ = u_tx.send(UpMessage::text(m)).await;
                     }
@@ -210,7 +210,7 @@ impl Relay {
     }
 
     /// Returns messages for the browser, for the client, and whether to end the session.
-    fn from_client(&mut self, text: &str) -> (Vec<String>, Vec<String>, bool) {
+    fn on_client_message(&mut self, text: &str) -> (Vec<String>, Vec<String>, bool) {
         let Ok(mut msg) = serde_json::from_str::<Value>(text) else { return (vec![text.to_owned()], vec![], false) };
         tracing::trace!(default = %self.default_context, "client> {}", &text[..text.len().min(400)]);
         // Commands inside an attached session belong to this connection's own sessions.
@@ -291,7 +291,7 @@ impl Relay {
     }
 
     /// Returns messages for the browser and for the client.
-    fn from_browser(&mut self, text: &str) -> (Vec<String>, Vec<String>) {
+    fn on_browser_message(&mut self, text: &str) -> (Vec<String>, Vec<String>) {
         let Ok(mut msg) = serde_json::from_str::<Value>(text) else { return (vec![], vec![text.to_owned()]) };
         tracing::trace!(default = %self.default_context, "browser> {}", &text[..text.len().min(400)]);
         if let Some(session) = msg.get("sessionId").and_then(Value::as_str) {
