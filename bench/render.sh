@@ -70,6 +70,9 @@ echo "pool   $POOL"
 
 BARE=$("$BENCH" bare "$CHROMIUM" "$C" "$WORK/urls.txt")
 echo "bare   $BARE"
+# The same loop with a fresh incognito context per page: the price of isolation alone.
+BARECTX=$("$BENCH" bare-ctx "$CHROMIUM" "$C" "$WORK/urls.txt")
+echo "barectx $BARECTX"
 
 cold_one() {
   local url=$1 dir
@@ -89,11 +92,11 @@ COLD=$(python3 -c "s=$end-$start; print(f'mode=cold concurrency=$C pages=$N ok=$
 echo "cold   $COLD"
 
 rate() { sed -n 's/.*pages_per_sec=\([0-9.]*\).*/\1/p' <<<"$1"; }
-python3 - "$(rate "$POOL")" "$(rate "$BARE")" "$(rate "$COLD")" <<'PY'
+python3 - "$(rate "$POOL")" "$(rate "$BARE")" "$(rate "$COLD")" "$(rate "$BARECTX")" <<'PY'
 import sys
-pool, bare, cold = map(float, sys.argv[1:])
-print(f"pool {pool:.2f} pages/s | bare chromiumoxide {bare:.2f} | cold chromium {cold:.2f}")
-print(f"pool vs cold: {pool/cold:.1f}x (target >= 4x); pool vs bare: {100*pool/bare:.0f}% (target >= 85%)")
+pool, bare, cold, barectx = map(float, sys.argv[1:])
+print(f"pool {pool:.2f} pages/s | bare chromiumoxide {bare:.2f} | bare + fresh context per page {barectx:.2f} | cold chromium {cold:.2f}")
+print(f"pool vs cold: {pool/cold:.1f}x (target >= 4x); pool vs bare: {100*pool/bare:.0f}% (target >= 85%); pool vs bare+context: {100*pool/barectx:.0f}%")
 PY
 
 echo "== $RENDERS renders through /v1/screenshot at concurrency $C"

@@ -5,6 +5,7 @@
 //! ```text
 //! bench http <base-url> <api-key> <concurrency> <urls-file>
 //! bench bare <chromium> <concurrency> <urls-file>
+//! bench bare-ctx <chromium> <concurrency> <urls-file>   (a fresh incognito context per page)
 //! ```
 //! Prints one line: `mode=... pages=... ok=... secs=... pages_per_sec=... peak_memory_mib=...`.
 
@@ -13,6 +14,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chromiumoxide::cdp::browser_protocol::page::CaptureScreenshotFormat;
+use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
 use chromiumoxide::handler::viewport::Viewport;
 use chromiumoxide::page::ScreenshotParams;
 use chromiumoxide::{Browser, BrowserConfig};
@@ -55,7 +57,8 @@ async fn main() {
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("http") => http(&args[2], &args[3], args[4].parse().unwrap(), &args[5]).await,
-        Some("bare") => bare(&args[2], args[3].parse().unwrap(), &args[4]).await,
+        Some("bare") => bare(&args[2], args[3].parse().unwrap(), &args[4], false).await,
+        Some("bare-ctx") => bare(&args[2], args[3].parse().unwrap(), &args[4], true).await,
         _ => {
             eprintln!("usage: bench http <base-url> <api-key> <concurrency> <urls-file> | bench bare <chromium> <concurrency> <urls-file>");
             std::process::exit(2);
@@ -113,7 +116,8 @@ async fn http(base: &str, key: &str, concurrency: usize, file: &str) {
     );
 }
 
-async fn bare(chromium: &str, concurrency: usize, file: &str) {
+/// One warm browser; with `isolate`, each page in a fresh incognito context (as the pool does).
+async fn bare(chromium: &str, concurrency: usize, file: &str, isolate: bool) {
     let list = urls(file);
     let n = list.len();
     let profile = tempfile::tempdir().unwrap();
@@ -140,15 +144,22 @@ async fn bare(chromium: &str, concurrency: usize, file: &str) {
     let (ok, took) = drive(list, concurrency, move |url| {
         let browser = shared.clone();
         async move {
-            let Ok(page) = browser.new_page(url.as_str()).await else { return false };
+            let mut target = CreateTargetParams::new(url.as_str());
+            let context = if isolate { browser.create_browser_context(CreateBrowserContextParams::default()).await.ok() } else { None };
+            target.browser_context_id = context.clone();
+            let Ok(page) = browser.new_page(target).await else { return false };
             let shot = page.screenshot(ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).build()).await;
             let _ = page.close().await;
+            if let Some(c) = context {
+                let _ = browser.dispose_browser_context(c).await;
+            }
             shot.map(|b| b.len() > 1000).unwrap_or(false)
         }
     })
     .await;
     println!(
-        "mode=bare concurrency={concurrency} pages={n} ok={ok} secs={:.2} pages_per_sec={:.2}",
+        "mode={} concurrency={concurrency} pages={n} ok={ok} secs={:.2} pages_per_sec={:.2}",
+        if isolate { "bare-ctx" } else { "bare" },
         took.as_secs_f64(),
         ok as f64 / took.as_secs_f64()
     );

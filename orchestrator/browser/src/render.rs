@@ -289,7 +289,7 @@ pub struct Rendered {
     pub final_url: String,
     /// The main document's HTTP status, when it came over HTTP.
     pub status_code: Option<u16>,
-    /// The DOM serialised after scripts and actions ran.
+    /// The DOM serialised after scripts and actions ran (empty for screenshot and PDF outputs).
     pub html: String,
     /// Requests the page made.
     pub network: Vec<NetworkEntry>,
@@ -601,11 +601,17 @@ async fn render_on(
         run_action(&session, index, action).await?;
     }
 
-    let html: String = session
-        .step("the page's HTML", session.eval(
-            "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + (document.documentElement ? document.documentElement.outerHTML : '')".into(),
-        ))
-        .await?;
+    // Serialising a large DOM costs; only the content output needs it.
+    let html: String = match output {
+        Output::Content => {
+            session
+                .step("the page's HTML", session.eval(
+                    "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + (document.documentElement ? document.documentElement.outerHTML : '')".into(),
+                ))
+                .await?
+        }
+        Output::Screenshot(_) | Output::Pdf(_) => String::new(),
+    };
     let (bytes, content_type) = match output {
         Output::Content => (None, "text/html; charset=utf-8"),
         Output::Screenshot(s) => {
