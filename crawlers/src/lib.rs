@@ -24,10 +24,12 @@ mod guard;
 pub mod links;
 pub mod normalize;
 pub mod output;
+mod render;
 pub mod scrape;
 
 pub use fetch::{FetchOptions, FetchedPage, Fetcher, HttpFetcher};
 pub use guard::{FetchGuard, Forbidden};
+pub use render::{NetworkRequest, RenderOptions, RenderedPage, Renderer, WaitUntil};
 
 use std::time::Duration;
 

@@ -56,6 +56,8 @@ pub struct Config {
     pub webhook_timeout_seconds: u64,
     /// Plans and their limits, by name.
     pub plans: Plans,
+    /// The headless-Chromium pool (`[browser]`, `ACE_BROWSER__MAX_BROWSERS=...`).
+    pub browser: ace_browser::PoolConfig,
 }
 
 /// Ports of the services.
@@ -118,6 +120,7 @@ impl Default for Config {
             webhook_max_attempts: 6,
             webhook_timeout_seconds: 10,
             plans: Plans::default(),
+            browser: ace_browser::PoolConfig::default(),
         }
     }
 }

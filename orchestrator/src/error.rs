@@ -58,6 +58,14 @@ pub enum Code {
     NotImplemented,
     /// A dependency (store, browser pool) is not available.
     Unavailable,
+    /// The browser pool's wait queue is full.
+    PoolSaturated,
+    /// A page could not be loaded (connection refused, DNS, TLS).
+    NavigationFailed,
+    /// The browser or the page's renderer failed while rendering.
+    RenderFailed,
+    /// A render action (click, write, ...) could not be done.
+    ActionFailed,
 }
 
 impl Code {
@@ -75,7 +83,9 @@ impl Code {
             IdempotencyConflict | JobFinished => StatusCode::CONFLICT,
             PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            RateLimited => StatusCode::TOO_MANY_REQUESTS,
+            RateLimited | PoolSaturated => StatusCode::TOO_MANY_REQUESTS,
+            NavigationFailed | RenderFailed => StatusCode::BAD_GATEWAY,
+            ActionFailed => StatusCode::UNPROCESSABLE_ENTITY,
             Internal => StatusCode::INTERNAL_SERVER_ERROR,
             NotImplemented => StatusCode::NOT_IMPLEMENTED,
             Unavailable => StatusCode::SERVICE_UNAVAILABLE,

@@ -28,13 +28,20 @@ async fn readyz(State(state): State<AppState>) -> impl IntoResponse {
         "checks": {
             "store": if store_ok { "ok" } else { "unreachable" },
             "accepting_work": accepting,
-            "browser_pool": "not_configured",
+            "browser_pool": match &state.browser {
+                Some(pool) if pool.is_running() => "ok",
+                Some(_) => "stopped",
+                None => "not_configured",
+            },
         },
     });
     (status, Json(body))
 }
 
 async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
-    let body = state.metrics.render(state.store.as_ref()).await;
+    let mut body = state.metrics.render(state.store.as_ref()).await;
+    if let Some(pool) = &state.browser {
+        body.push_str(&pool.metrics().render());
+    }
     ([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], body)
 }

@@ -22,6 +22,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod browser_engines;
 pub mod config;
 pub mod engine;
 pub mod error;
@@ -73,6 +74,9 @@ pub struct AppState {
     pub events: broadcast::Sender<String>,
     /// Fired on SIGINT/SIGTERM: stop taking work.
     pub shutdown: CancellationToken,
+    /// The headless-Chromium pool; `None` when Chromium is not installed (browser endpoints
+    /// then answer 503 `unavailable`).
+    pub browser: Option<ace_browser::Pool>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -128,7 +132,8 @@ impl AppState {
             ..FetchOptions::default()
         };
         let http = Arc::new(HttpFetcher::new(guard, fetch.clone())?);
-        let engines = Engines::standard(http.clone(), fetch);
+        let browser = browser_engines::start_pool(&config.browser);
+        let engines = browser_engines::register(Engines::standard(http.clone(), fetch), browser.as_ref(), guard);
         let state = AppState {
             store,
             limiter: Arc::new(RateLimiter::new(&config.plans)),
@@ -140,6 +145,7 @@ impl AppState {
             webhooks_wake: Arc::new(Notify::new()),
             events: broadcast::channel(1024).0,
             shutdown,
+            browser,
         };
         Ok((state, generated))
     }

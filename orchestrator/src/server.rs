@@ -62,6 +62,9 @@ pub async fn serve(state: AppState, listeners: Listeners) -> anyhow::Result<()> 
     tasks.spawn(webhook::run(state.clone()));
     tasks.spawn(forget_idle_tenants(state.clone()));
     while tasks.join_next().await.is_some() {}
+    if let Some(pool) = &state.browser {
+        pool.shutdown().await;
+    }
     Ok(())
 }
 
@@ -71,6 +74,9 @@ pub async fn work(state: AppState) {
     tasks.spawn(worker::run(state.clone()));
     tasks.spawn(webhook::run(state.clone()));
     while tasks.join_next().await.is_some() {}
+    if let Some(pool) = &state.browser {
+        pool.shutdown().await;
+    }
 }
 
 async fn forget_idle_tenants(state: AppState) {

@@ -1,6 +1,7 @@
 //! The orchestrator's HTTP API on port 9001, and its OpenAPI description.
 
 pub mod account;
+pub mod browser;
 pub mod jobs;
 pub mod tenants;
 
@@ -26,6 +27,11 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/usage", get(account::usage))
         .route("/v1/agents", get(account::agents))
         .route("/v1/agents/tasks", get(account::tasks))
+        .route("/v1/content", post(browser::content))
+        .route("/v1/screenshot", post(browser::screenshot))
+        .route("/v1/pdf", post(browser::pdf))
+        .route("/v1/pool", get(browser::pool_status))
+        .route("/chromium", get(browser::chromium))
         .route("/openapi.json", get(|| async { axum::Json(ApiDoc::openapi()) }))
         .with_state(state)
 }

@@ -1,0 +1,153 @@
+//! One Chromium process: launched with the flags this network needs, killed and reaped.
+
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use tokio::io::{AsyncBufReadExt, BufReader};
+use tokio::process::{Child, Command};
+
+use crate::BrowserError;
+
+/// Flags every pooled Chromium gets. Without the networking ones it stalls on a closed
+/// network (component updates, sync, QUIC probes); the sandbox is off because the service
+/// runs unprivileged in containers where user namespaces are not available.
+const FLAGS: &[&str] = &[
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-default-browser-check",
+    "--disable-default-apps",
+    "--disable-extensions",
+    "--disable-dev-shm-usage",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--password-store=basic",
+    "--use-mock-keychain",
+    "--disable-features=Translate,MediaRouter,OptimizationHints",
+    "--remote-debugging-port=0",
+];
+
+/// A running Chromium: its process, its DevTools WebSocket URL and its profile directory.
+pub(crate) struct Process {
+    pub child: Child,
+    pub pid: u32,
+    pub ws_url: String,
+    /// Removed when the process is gone (dropped after the wait).
+    pub profile: tempfile::TempDir,
+}
+
+/// Starts Chromium and waits for its "DevTools listening on" line.
+pub(crate) async fn launch(executable: &Path) -> Result<Process, BrowserError> {
+    let fail = |reason: String| BrowserError::Launch { executable: executable.display().to_string(), reason };
+    if !executable.exists() {
+        return Err(fail("the executable does not exist; install Chromium (apt-get install -y chromium) or set the pool's executable".into()));
+    }
+    let profile = tempfile::Builder::new().prefix("ace-chromium-").tempdir().map_err(|e| fail(format!("temp profile: {e}")))?;
+    let mut child = Command::new(executable)
+        .args(FLAGS)
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg("about:blank")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true)
+        .spawn()
+        .map_err(|e| fail(e.to_string()))?;
+    let pid = child.id().unwrap_or_default();
+    let stderr = child.stderr.take().ok_or_else(|| fail("no stderr pipe".into()))?;
+    let mut lines = BufReader::new(stderr).lines();
+    let found = tokio::time::timeout(Duration::from_secs(20), async {
+        while let Ok(Some(line)) = lines.next_line().await {
+            if let Some(url) = line.strip_prefix("DevTools listening on ") {
+                return Some(url.trim().to_owned());
+            }
+        }
+        None
+    })
+    .await;
+    let ws_url = match found {
+        Ok(Some(url)) => url,
+        other => {
+            let _ = child.start_kill();
+            let _ = child.wait().await;
+            let why = if other.is_err() { "no DevTools endpoint within 20 s" } else { "exited before opening DevTools" };
+            return Err(fail(why.into()));
+        }
+    };
+    // Chromium keeps writing to stderr; a full pipe would block it, so drain it for good.
+    tokio::spawn(async move {
+        while let Ok(Some(line)) = lines.next_line().await {
+            tracing::trace!(target: "chromium", pid, "{line}");
+        }
+    });
+    Ok(Process { child, pid, ws_url, profile })
+}
+
+/// Kills the process if it still runs and waits for it, so no zombie is left.
+pub(crate) async fn kill_and_reap(mut child: Child) {
+    let _ = child.start_kill();
+    let _ = child.wait().await;
+}
+
+/// Asks nothing of the browser: waits up to `grace` for it to exit, then kills and reaps it.
+pub(crate) async fn reap_within(mut child: Child, grace: Duration) {
+    if tokio::time::timeout(grace, child.wait()).await.is_err() {
+        kill_and_reap(child).await;
+    }
+}
+
+/// Memory of `pid` and all its descendants, in bytes: the sum of proportional set sizes
+/// (shared pages split between the processes that map them, so Chromium's many processes
+/// are not counted once each for the same libraries), falling back to RSS where
+/// `smaps_rollup` is unreadable. Linux `/proc`; 0 elsewhere.
+pub fn tree_rss_bytes(pid: u32) -> u64 {
+    let mut parents: Vec<(u32, u32, u64)> = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    for entry in dir.flatten() {
+        let Some(p) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
+        if let Some((ppid, rss)) = stat_of(p) {
+            parents.push((p, ppid, rss));
+        }
+    }
+    let mut tree = vec![pid];
+    let mut total = 0;
+    let mut i = 0;
+    while i < tree.len() {
+        let cur = tree[i];
+        for (p, ppid, rss) in &parents {
+            if *p == cur {
+                total += pss_of(*p).unwrap_or(*rss);
+            }
+            if *ppid == cur && !tree.contains(p) {
+                tree.push(*p);
+            }
+        }
+        i += 1;
+    }
+    total
+}
+
+/// (parent pid, resident bytes) from `/proc/<pid>/stat`.
+fn stat_of(pid: u32) -> Option<(u32, u64)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name may contain spaces; the fields after its closing parenthesis do not.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ppid = fields.get(1)?.parse().ok()?;
+    let rss_pages: u64 = fields.get(21)?.parse().ok()?;
+    Some((ppid, rss_pages * 4096))
+}
+
+/// Proportional set size of `pid` from `/proc/<pid>/smaps_rollup`, in bytes.
+fn pss_of(pid: u32) -> Option<u64> {
+    let rollup = std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup")).ok()?;
+    let line = rollup.lines().find(|l| l.starts_with("Pss:"))?;
+    let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb * 1024)
+}
