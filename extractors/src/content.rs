@@ -419,12 +419,12 @@ const NEGATIVE_SUBSTRINGS: &[&str] = &[
     "visually-hidden", "visuallyhidden", "offcanvas", "off-canvas", "backtotop", "back-to-top",
     "comment-form", "commentform", "respond", "author-box", "authorbox", "author-bio",
     "byline", "recommended", "tag-cloud", "tagcloud", "post-tags",
-    "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo",
+    "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo", "copyright",
 ];
 
 /// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
 const NEGATIVE_PARTS: &[&str] = &[
-    "nav", "menu", "tags", "print", "dropdown", "login", "rating", "toc", "share", "cart",
+    "nav", "menu", "tags", "print", "dropdown", "login", "rating", "toc", "share", "cart", "author",
 ];
 
 const COMMENT_NAME: u8 = 1;
@@ -445,7 +445,7 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
         f |= NEGATIVE_NAME | STRONG_NEGATIVE_NAME;
     }
     if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
-        || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t))
+        || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t) || is_widget_or_hidden_token(t))
     {
         f |= NEGATIVE_NAME;
     }
@@ -472,6 +472,12 @@ fn is_ad_token(t: &str) -> bool {
 }
 
 /// The page's header, not a card's or an article's ("card-header", "entry-header" are content).
+/// Sidebar widgets ("widget widget_text", "textwidget"), not page-builder blocks
+/// ("elementor-widget" wraps whole articles), and utility classes that hide an element.
+fn is_widget_or_hidden_token(t: &str) -> bool {
+    t.starts_with("widget") || matches!(t, "textwidget" | "hidden" | "is-hidden" | "d-none" | "hide" | "invisible")
+}
+
 fn is_page_header_token(t: &str) -> bool {
     t.starts_with("header") || matches!(t, "site-header" | "global-header" | "main-header" | "top-header" | "page-header")
 }
