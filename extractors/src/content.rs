@@ -4,18 +4,21 @@
 //! arena, see [`crate::dom`]):
 //!
 //! 1. **Hard boilerplate.** Elements that are never content by their tag (`nav`, `aside`,
-//!    `script`, forms' controls, ...), ARIA role, hidden state, or class/id evidence
-//!    (`cookie`, `share`, `breadcrumb`, `related`, ...) are removed, unless removing them would
-//!    remove most of the page (a `body class="has-sidebar"` must not empty the page).
+//!    `footer`, `script`, form controls, captions, ...), ARIA role, hidden state, or class/id
+//!    evidence (`cookie`, `share`, `breadcrumb`, `related`, `sidebar`, ...) are removed, unless
+//!    they wrap most of the page, its `main`/`article`, or (for weak names) a lot of prose.
+//!    Comment threads go too, except on discussion pages where they hold most of the text.
 //! 2. **Block scores.** Text is grouped into blocks at block-element boundaries. A block is
-//!    worth its non-link characters minus a link penalty and a fixed cost, plus a bonus for
-//!    sentence punctuation, so prose scores high, menus and link lists score negative. Every
-//!    element's score is the sum over its blocks.
+//!    worth its non-link characters minus a link penalty and a fixed cost (small for plain
+//!    text, larger for link blocks), plus a bonus for sentence punctuation, so prose scores
+//!    high and menus score negative; long anchors count half, as headlines. Every element's
+//!    score is the sum over its blocks.
 //! 3. **Selection.** The best element (highest score, nudged up by content-like tags and
-//!    class names) is the content root; the root climbs to an ancestor while that costs little,
-//!    so a title or a sibling section next to the best block is not lost.
-//! 4. **Pruning.** Inside the root, link-dense subtrees with negative score (related lists, tag
-//!    clouds, pagination) are dropped.
+//!    names) is the content root; it climbs to wrappers of equal score, and widens to an
+//!    ancestor when it holds under 30% of the surviving text (grids of small items).
+//! 4. **Pruning.** Inside the root, negative containers, link lists and link-only teaser
+//!    paragraphs are dropped; when that would empty the root, only link lists go, and pages
+//!    with no prose-like block at all (link listings) keep everything that survived step 1.
 
 use std::sync::OnceLock;
 
