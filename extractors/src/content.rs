@@ -4,18 +4,21 @@
 //! arena, see [`crate::dom`]):
 //!
 //! 1. **Hard boilerplate.** Elements that are never content by their tag (`nav`, `aside`,
-//!    `script`, forms' controls, ...), ARIA role, hidden state, or class/id evidence
-//!    (`cookie`, `share`, `breadcrumb`, `related`, ...) are removed, unless removing them would
-//!    remove most of the page (a `body class="has-sidebar"` must not empty the page).
+//!    `footer`, `script`, form controls, captions, ...), ARIA role, hidden state, or class/id
+//!    evidence (`cookie`, `share`, `breadcrumb`, `related`, `sidebar`, ...) are removed, unless
+//!    they wrap most of the page, its `main`/`article`, or (for weak names) a lot of prose.
+//!    Comment threads go too, except on discussion pages where they hold most of the text.
 //! 2. **Block scores.** Text is grouped into blocks at block-element boundaries. A block is
-//!    worth its non-link characters minus a link penalty and a fixed cost, plus a bonus for
-//!    sentence punctuation, so prose scores high, menus and link lists score negative. Every
-//!    element's score is the sum over its blocks.
+//!    worth its non-link characters minus a link penalty and a fixed cost (small for plain
+//!    text, larger for link blocks), plus a bonus for sentence punctuation, so prose scores
+//!    high and menus score negative; long anchors count half, as headlines. Every element's
+//!    score is the sum over its blocks.
 //! 3. **Selection.** The best element (highest score, nudged up by content-like tags and
-//!    class names) is the content root; the root climbs to an ancestor while that costs little,
-//!    so a title or a sibling section next to the best block is not lost.
-//! 4. **Pruning.** Inside the root, link-dense subtrees with negative score (related lists, tag
-//!    clouds, pagination) are dropped.
+//!    names) is the content root; it climbs to wrappers of equal score, and widens to an
+//!    ancestor when it holds under 30% of the surviving text (grids of small items).
+//! 4. **Pruning.** Inside the root, negative containers, link lists and link-only teaser
+//!    paragraphs are dropped; when that would empty the root, only link lists go, and pages
+//!    with no prose-like block at all (link listings) keep everything that survived step 1.
 
 use std::sync::OnceLock;
 
@@ -419,12 +422,12 @@ const NEGATIVE_SUBSTRINGS: &[&str] = &[
     "visually-hidden", "visuallyhidden", "offcanvas", "off-canvas", "backtotop", "back-to-top",
     "comment-form", "commentform", "respond", "author-box", "authorbox", "author-bio",
     "byline", "recommended", "tag-cloud", "tagcloud", "post-tags",
-    "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo",
+    "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo", "copyright",
 ];
 
 /// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
 const NEGATIVE_PARTS: &[&str] = &[
-    "nav", "menu", "tags", "print", "dropdown", "login", "rating", "toc", "share", "cart",
+    "nav", "menu", "tags", "print", "dropdown", "login", "rating", "toc", "share", "cart", "author",
 ];
 
 const COMMENT_NAME: u8 = 1;
@@ -445,7 +448,7 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
         f |= NEGATIVE_NAME | STRONG_NEGATIVE_NAME;
     }
     if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
-        || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t))
+        || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t) || is_widget_or_hidden_token(t))
     {
         f |= NEGATIVE_NAME;
     }
@@ -472,6 +475,12 @@ fn is_ad_token(t: &str) -> bool {
 }
 
 /// The page's header, not a card's or an article's ("card-header", "entry-header" are content).
+/// Sidebar widgets ("widget widget_text", "textwidget"), not page-builder blocks
+/// ("elementor-widget" wraps whole articles), and utility classes that hide an element.
+fn is_widget_or_hidden_token(t: &str) -> bool {
+    t.starts_with("widget") || matches!(t, "textwidget" | "hidden" | "is-hidden" | "d-none" | "hide" | "invisible")
+}
+
 fn is_page_header_token(t: &str) -> bool {
     t.starts_with("header") || matches!(t, "site-header" | "global-header" | "main-header" | "top-header" | "page-header")
 }
