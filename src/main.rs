@@ -32,8 +32,26 @@ enum Command {
     Worker(ServeArgs),
     /// Crawl a site without a server: every page and a JSONL index into a folder.
     Crawl(CrawlArgs),
+    /// Extract a page's main content: HTML on stdin to stdout, or a folder of pages with --batch.
+    Extract(ExtractArgs),
     /// Print the OpenAPI description of the orchestrator's API.
     Openapi,
+}
+
+#[derive(Debug, Args)]
+struct ExtractArgs {
+    /// text, markdown, html or json.
+    #[arg(long, default_value = "text")]
+    format: String,
+    /// The page's URL, for resolving its links.
+    #[arg(long)]
+    url: Option<String>,
+    /// Extract every *.html and *.html.gz file in this folder (one JSON line per file).
+    #[arg(long, value_name = "IN_DIR", requires = "out")]
+    batch: Option<PathBuf>,
+    /// Where --batch writes its JSON lines.
+    #[arg(long, value_name = "OUT.jsonl")]
+    out: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -144,6 +162,17 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Crawl(args) => crawl(args).await,
+        Command::Extract(args) => {
+            let format: ace_extractors::Format = args.format.parse()?;
+            match (args.batch, args.out) {
+                (Some(dir), Some(out)) => {
+                    let report = ace_extractors::run_batch(&dir, &out, format)?;
+                    eprintln!("ace-web extract: {report:?}");
+                }
+                _ => ace_extractors::run_single(std::io::stdin().lock(), std::io::stdout().lock(), format, args.url.as_deref())?,
+            }
+            Ok(())
+        }
         Command::Openapi => {
             print!("{}", ace_orchestrator::api::openapi_json());
             Ok(())

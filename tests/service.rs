@@ -486,3 +486,51 @@ fn bad_configuration_is_refused_naming_the_key() {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_ace-web")).args(["serve", "--help"]).output().unwrap();
     assert!(String::from_utf8_lossy(&out.stdout).contains("--data-dir"));
 }
+
+#[tokio::test]
+async fn extractor_service_and_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+    let html = "<html lang=\"en\"><head><title>The title</title><meta name=\"description\" content=\"About it\"></head><body>\
+        <nav><a href=\"/\">Home</a> <a href=\"/about\">About</a></nav><article><h1>Main heading</h1>\
+        <p>The first paragraph holds the real content of this page, with a <a href=\"/more\">link</a> inside a sentence.</p>\
+        <p>A second paragraph follows with more words so that the page has a body worth extracting.</p></article>\
+        <footer>Copyright and cookies</footer></body></html>";
+    let url = format!("{}/v1/extract", svc.extractor);
+    let body = json!({ "html": html, "url": "https://example.com/a/", "formats": ["markdown", "text", "metadata", "links"] });
+    let r = svc.client.post(&url).bearer_auth(&key).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    let out: Value = r.json().await.unwrap();
+    assert_eq!(out["success"], true);
+    let data = &out["data"];
+    assert!(data["markdown"].as_str().unwrap().contains("# Main heading"), "{data}");
+    assert!(data["text"].as_str().unwrap().contains("The first paragraph"), "{data}");
+    assert!(!data["text"].as_str().unwrap().contains("Copyright"), "boilerplate removed: {data}");
+    assert_eq!(data["metadata"]["title"], "The title");
+    assert!(data["links"].to_string().contains("https://example.com/more"), "links are absolute: {data}");
+
+    // From a URL, fetched through the guard.
+    let r = svc.client.post(&url).bearer_auth(&key).json(&json!({ "url": site.url("/page/extracted"), "formats": ["text"] })).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.json::<Value>().await.unwrap()["data"]["text"].as_str().unwrap().contains("Fixture content for Page extracted"));
+    // Errors in the API's shape.
+    assert_eq!(svc.client.post(&url).json(&body).send().await.unwrap().status(), 401);
+    let r = svc.client.post(&url).bearer_auth(&key).json(&json!({ "formats": ["text"] })).send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["code"], "invalid_request");
+
+    // The command line: HTML on stdin, Markdown on stdout.
+    use std::io::Write;
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_ace-web"))
+        .args(["extract", "--format", "markdown", "--url", "https://example.com/a/"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(html.as_bytes()).unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success());
+    assert!(String::from_utf8_lossy(&out.stdout).contains("# Main heading"));
+}

@@ -45,7 +45,7 @@ pub async fn serve(state: AppState, listeners: Listeners) -> anyhow::Result<()> 
             "dashboard" => ace_dashboard::router(overview.clone()),
             "orchestrator" => api::router(state.clone()),
             "replicator" => services::pending(state.clone(), "replicator", services::REPLICATOR),
-            "extractor" => services::pending(state.clone(), "extractor", services::EXTRACTOR),
+            "extractor" => api::extract::router(state.clone()),
             "scraper" => services::pending(state.clone(), "scraper", services::SCRAPER),
             _ => health::router(state.clone()),
         };

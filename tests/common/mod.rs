@@ -20,6 +20,7 @@ pub struct Service {
     pub dashboard: String,
     pub health: String,
     pub scraper: String,
+    pub extractor: String,
     pub client: reqwest::Client,
 }
 
@@ -89,6 +90,7 @@ impl Service {
             dashboard: addrs["dashboard"].clone(),
             health: addrs["health"].clone(),
             scraper: addrs["scraper"].clone(),
+            extractor: addrs["extractor"].clone(),
             client,
         }
     }

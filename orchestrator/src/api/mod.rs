@@ -1,6 +1,7 @@
 //! The orchestrator's HTTP API on port 9001, and its OpenAPI description.
 
 pub mod account;
+pub mod extract;
 pub mod browser;
 pub mod jobs;
 pub mod tenants;
