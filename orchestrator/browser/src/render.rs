@@ -376,7 +376,10 @@ pub async fn render(pool: &Pool, req: &RenderRequest, output: &Output, guard: Fe
     }
     let outcome = match &result {
         Ok(_) => "ok",
-        Err(e) => e.code(),
+        Err(e) => {
+            tracing::warn!(kind, code = e.code(), error = %e, "render failed");
+            e.code()
+        }
     };
     pool.metrics().renders.with_label_values(&[kind, outcome]).inc();
     if matches!(result, Err(BrowserError::RendererCrashed { .. })) {
