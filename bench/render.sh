@@ -19,6 +19,7 @@ WORK=$(mktemp -d /tmp/ace-bench.XXXXXX)
 PIDS=()
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
+  cp "$WORK/ace.log" /tmp/ace-bench-last.log 2>/dev/null || true
   rm -rf "$WORK"
 }
 trap cleanup EXIT

@@ -376,7 +376,10 @@ pub async fn render(pool: &Pool, req: &RenderRequest, output: &Output, guard: Fe
     }
     let outcome = match &result {
         Ok(_) => "ok",
-        Err(e) => e.code(),
+        Err(e) => {
+            tracing::warn!(kind, code = e.code(), error = %e, "render failed");
+            e.code()
+        }
     };
     pool.metrics().renders.with_label_values(&[kind, outcome]).inc();
     if matches!(result, Err(BrowserError::RendererCrashed { .. })) {
@@ -427,6 +430,8 @@ struct PageState {
     main_url: Option<String>,
     forbidden: Option<ace_crawlers::Forbidden>,
     log: Vec<NetworkEntry>,
+    /// Request id to its entry in `log`, so responses and failures land on the right one.
+    log_index: std::collections::HashMap<String, usize>,
 }
 
 /// A page being rendered under a deadline, failing fast if the browser or renderer dies.
@@ -705,6 +710,7 @@ async fn open(
         main_url: None,
         forbidden: None,
         log: Vec::new(),
+        log_index: std::collections::HashMap::new(),
     };
     let (tx, rx) = watch::channel(initial);
     let renderer_crashed = CancellationToken::new();
@@ -739,6 +745,8 @@ async fn track_events(page: &Page, tx: watch::Sender<PageState>, crashed: Cancel
                     s.inflight.insert(e.request_id.inner().clone());
                     s.last_activity = Instant::now();
                     if s.log.len() < MAX_NETWORK_LOG {
+                        let index = s.log.len();
+                        s.log_index.insert(e.request_id.inner().clone(), index);
                         s.log.push(NetworkEntry {
                             url: e.request.url.clone(),
                             method: e.request.method.clone(),
@@ -755,8 +763,8 @@ async fn track_events(page: &Page, tx: watch::Sender<PageState>, crashed: Cancel
                 Some(e) = failed.next() => tx.send_modify(|s| {
                     s.inflight.remove(e.request_id.inner());
                     s.last_activity = Instant::now();
-                    if let Some(entry) = s.log.iter_mut().rev().find(|n| n.failed.is_none() && n.status.is_none()) {
-                        entry.failed = Some(e.error_text.clone());
+                    if let Some(&i) = s.log_index.get(e.request_id.inner()) {
+                        s.log[i].failed = Some(e.error_text.clone());
                     }
                 }),
                 Some(e) = responses.next() => tx.send_modify(|s| {
@@ -765,8 +773,8 @@ async fn track_events(page: &Page, tx: watch::Sender<PageState>, crashed: Cancel
                         s.main_status = status;
                         s.main_url = Some(e.response.url.clone());
                     }
-                    if let Some(entry) = s.log.iter_mut().rev().find(|n| n.url == e.response.url && n.status.is_none()) {
-                        entry.status = status;
+                    if let Some(&i) = s.log_index.get(e.request_id.inner()) {
+                        s.log[i].status = status;
                     }
                 }),
                 Some(_) = crashes.next() => crashed.cancel(),

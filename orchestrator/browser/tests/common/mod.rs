@@ -60,6 +60,12 @@ pub fn exists(pid: u32) -> bool {
     std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
+/// Whether `pid` exists and is a Chromium process (zombies included: they were not reaped).
+pub fn is_chromium(pid: u32) -> bool {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    stat.contains("(chromium") || stat.contains("(chrome")
+}
+
 /// `pid` and its descendants now.
 pub fn tree(pid: u32) -> Vec<u32> {
     let mut all = Vec::new();
