@@ -204,7 +204,7 @@ impl Engine for CrawlEngine {
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<EngineReport, EngineError> {
-        use ace_crawlers::crawl::{CrawlOptions, Crawler};
+        use ace_crawlers::crawl::Crawler;
         let start = ctx.url()?;
         let opts = crawl_options(&ctx.job.options, &self.defaults)?;
         let crawler = Crawler::new(self.fetcher.clone(), opts);
