@@ -55,12 +55,7 @@ fn bad_options(e: serde_json::Error) -> EngineError {
 
 /// Browser failures as job outcomes: crashes, timeouts and a full pool are retried.
 fn engine_error(e: BrowserError) -> EngineError {
-    let (code, message) = (e.code().to_owned(), e.to_string());
-    if e.is_retryable() {
-        EngineError::Retryable { code, message }
-    } else {
-        EngineError::Fatal { code, message }
-    }
+    EngineError::failure(e.code(), e.to_string(), e.is_retryable())
 }
 
 #[async_trait]

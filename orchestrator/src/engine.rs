@@ -57,14 +57,21 @@ pub enum EngineError {
     Store(#[from] StoreError),
 }
 
-impl From<FetchError> for EngineError {
-    fn from(e: FetchError) -> EngineError {
-        let (code, message) = (e.code().to_owned(), e.to_string());
-        if e.is_retryable() {
+impl EngineError {
+    /// An engine failure with its code and sentence, retried or not.
+    pub fn failure(code: &str, message: String, retryable: bool) -> EngineError {
+        let code = code.to_owned();
+        if retryable {
             EngineError::Retryable { code, message }
         } else {
             EngineError::Fatal { code, message }
         }
+    }
+}
+
+impl From<FetchError> for EngineError {
+    fn from(e: FetchError) -> EngineError {
+        EngineError::failure(e.code(), e.to_string(), e.is_retryable())
     }
 }
 
