@@ -432,6 +432,11 @@ struct PageState {
     log: Vec<NetworkEntry>,
     /// Request id to its entry in `log`, so responses and failures land on the right one.
     log_index: std::collections::HashMap<String, usize>,
+    /// Ends (failure text, or `None` for success) of requests whose start has not been
+    /// processed yet: each event kind has its own stream, so their order is not guaranteed.
+    early_ends: std::collections::HashMap<String, Option<String>>,
+    /// Statuses of responses whose request's start has not been processed yet.
+    early_status: std::collections::HashMap<String, u16>,
 }
 
 /// A page being rendered under a deadline, failing fast if the browser or renderer dies.
@@ -565,7 +570,7 @@ async fn render_on(
     timeout: Duration,
 ) -> Result<Produced, BrowserError> {
     let deadline = started + timeout;
-    let session = tokio::time::timeout_at(deadline.into(), open(&lease, req, target, guard, deadline, timeout))
+    let mut session = tokio::time::timeout_at(deadline.into(), open(&lease, req, target, guard, deadline, timeout))
         .await
         .map_err(|_| BrowserError::Timeout { awaited: "the page to open".into(), after: timeout })??;
 
@@ -625,6 +630,14 @@ async fn render_on(
         }
         Output::Pdf(p) => (Some(session.step("the PDF", print_pdf(&session.page, p)).await?), "application/pdf"),
     };
+    // Each CDP event kind arrives on its own stream, so a request's end can be processed
+    // after the page's load event: give requests still in flight a moment to record it.
+    let settle = tokio::time::Instant::now() + Duration::from_millis(100);
+    while !session.state.borrow().inflight.is_empty() {
+        if !matches!(tokio::time::timeout_at(settle, session.state.changed()).await, Ok(Ok(()))) {
+            break;
+        }
+    }
     let state = session.state.borrow().clone();
     let page_url = match target {
         Target::Url(u) => u.to_string(),
@@ -711,6 +724,8 @@ async fn open(
         forbidden: None,
         log: Vec::new(),
         log_index: std::collections::HashMap::new(),
+        early_ends: std::collections::HashMap::new(),
+        early_status: std::collections::HashMap::new(),
     };
     let (tx, rx) = watch::channel(initial);
     let renderer_crashed = CancellationToken::new();
@@ -742,29 +757,42 @@ async fn track_events(page: &Page, tx: watch::Sender<PageState>, crashed: Cancel
                     _ => {}
                 }),
                 Some(e) = sent.next() => tx.send_modify(|s| {
-                    s.inflight.insert(e.request_id.inner().clone());
+                    let id = e.request_id.inner().clone();
+                    let early_end = s.early_ends.remove(&id);
+                    if early_end.is_none() && !s.log_index.contains_key(&id) {
+                        s.inflight.insert(id.clone());
+                    }
                     s.last_activity = Instant::now();
-                    if s.log.len() < MAX_NETWORK_LOG {
+                    if s.log.len() < MAX_NETWORK_LOG && !s.log_index.contains_key(&id) {
                         let index = s.log.len();
-                        s.log_index.insert(e.request_id.inner().clone(), index);
+                        let status = s.early_status.remove(&id);
+                        s.log_index.insert(id, index);
                         s.log.push(NetworkEntry {
                             url: e.request.url.clone(),
                             method: e.request.method.clone(),
                             resource_type: e.r#type.as_ref().map(|t| format!("{t:?}")).unwrap_or_default(),
-                            status: None,
-                            failed: None,
+                            status,
+                            failed: early_end.flatten(),
                         });
                     }
                 }),
                 Some(e) = finished.next() => tx.send_modify(|s| {
-                    s.inflight.remove(e.request_id.inner());
+                    let id = e.request_id.inner();
+                    if !s.inflight.remove(id) && !s.log_index.contains_key(id) {
+                        s.early_ends.insert(id.clone(), None);
+                    }
                     s.last_activity = Instant::now();
                 }),
                 Some(e) = failed.next() => tx.send_modify(|s| {
-                    s.inflight.remove(e.request_id.inner());
+                    let id = e.request_id.inner();
+                    let was_inflight = s.inflight.remove(id);
                     s.last_activity = Instant::now();
-                    if let Some(&i) = s.log_index.get(e.request_id.inner()) {
-                        s.log[i].failed = Some(e.error_text.clone());
+                    match s.log_index.get(id) {
+                        Some(&i) => s.log[i].failed = Some(e.error_text.clone()),
+                        None if !was_inflight => {
+                            s.early_ends.insert(id.clone(), Some(e.error_text.clone()));
+                        }
+                        None => {}
                     }
                 }),
                 Some(e) = responses.next() => tx.send_modify(|s| {
@@ -773,8 +801,12 @@ async fn track_events(page: &Page, tx: watch::Sender<PageState>, crashed: Cancel
                         s.main_status = status;
                         s.main_url = Some(e.response.url.clone());
                     }
-                    if let Some(&i) = s.log_index.get(e.request_id.inner()) {
-                        s.log[i].status = status;
+                    match (s.log_index.get(e.request_id.inner()), status) {
+                        (Some(&i), _) => s.log[i].status = status,
+                        (None, Some(code)) => {
+                            s.early_status.insert(e.request_id.inner().clone(), code);
+                        }
+                        (None, None) => {}
                     }
                 }),
                 Some(_) = crashes.next() => crashed.cancel(),
