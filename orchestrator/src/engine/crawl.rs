@@ -1,0 +1,125 @@
+//! The `crawl` job kind.
+
+use std::sync::Arc;
+
+use ace_crawlers::{FetchOptions, Fetcher};
+use ace_finance::{Metric, UsageEvent};
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use super::{fetch_options, Engine, EngineError, EngineReport, JobContext};
+
+/// `crawl`: a site, breadth first, one result per page (see [`ace_crawlers::crawl`]).
+pub(super) struct CrawlEngine {
+    pub(super) fetcher: Arc<dyn Fetcher>,
+    pub(super) defaults: FetchOptions,
+}
+
+/// Pages a crawl job fetches when its options set no `limit` (Firecrawl's default).
+const DEFAULT_CRAWL_LIMIT: u64 = 10_000;
+
+#[async_trait]
+impl Engine for CrawlEngine {
+    fn validate(&self, options: &Value) -> Result<(), String> {
+        crawl_options(options, &self.defaults).map(drop).map_err(|e| e.to_string())
+    }
+
+    async fn run(&self, ctx: &JobContext) -> Result<EngineReport, EngineError> {
+        use ace_crawlers::crawl::Crawler;
+        let start = ctx.url()?;
+        let opts = crawl_options(&ctx.job.options, &self.defaults)?;
+        let crawler = Crawler::new(self.fetcher.clone(), opts);
+        let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+        let stop = CancellationToken::new();
+        let crawl = crawler.run(start, tx, stop.clone());
+        let record_pages = async {
+            let mut fetched = 0i64;
+            while let Some(page) = rx.recv().await {
+                fetched += 1;
+                let record = page_record(&page);
+                let summary = json!({ "url": page.url.as_str(), "statusCode": record.get("statusCode"), "depth": page.depth });
+                if let Err(e) = ctx.page(&record, &summary).await {
+                    stop.cancel();
+                    return Err(e);
+                }
+            }
+            Ok(fetched)
+        };
+        let (summary, recorded) = tokio::join!(crawl, record_pages);
+        let fetched = recorded?;
+        Ok(EngineReport {
+            usage: vec![UsageEvent { metric: Metric::PagesFetched, quantity: fetched }],
+            summary: format!(
+                "{fetched} pages, {} errors, {} disallowed by robots.txt, {} trap URLs skipped",
+                summary.errors, summary.disallowed_by_robots, summary.trapped
+            ),
+        })
+    }
+}
+
+/// Reads a crawl job's options (Firecrawl's names) over the defaults.
+fn crawl_options(options: &Value, defaults: &FetchOptions) -> Result<ace_crawlers::crawl::CrawlOptions, EngineError> {
+    use ace_crawlers::crawl::CrawlOptions;
+    let bad = |message: String| EngineError::Fatal { code: "invalid_request".into(), message };
+    let uint = |name: &str| -> Result<Option<u64>, EngineError> {
+        match options.get(name) {
+            None | Some(Value::Null) => Ok(None),
+            Some(v) => v.as_u64().map(Some).ok_or_else(|| bad(format!("options.{name} must be a non-negative integer"))),
+        }
+    };
+    let flag = |name: &str| options.get(name).and_then(Value::as_bool).unwrap_or(false);
+    let regexes = |name: &str| -> Result<Vec<regex::Regex>, EngineError> {
+        match options.get(name) {
+            None | Some(Value::Null) => Ok(Vec::new()),
+            Some(Value::Array(items)) => items
+                .iter()
+                .map(|i| {
+                    let text = i.as_str().ok_or_else(|| bad(format!("options.{name} must be a list of regexes")))?;
+                    regex::Regex::new(text).map_err(|e| bad(format!("options.{name}: {e}")))
+                })
+                .collect(),
+            Some(_) => Err(bad(format!("options.{name} must be a list of regexes"))),
+        }
+    };
+    let fetch = fetch_options(options, &FetchOptions { follow_redirects: false, ..defaults.clone() })?;
+    Ok(CrawlOptions {
+        max_depth: uint("maxDepth")?.or(uint("maxDiscoveryDepth")?).map(|d| d.min(u64::from(u32::MAX)) as u32),
+        limit: Some(uint("limit")?.unwrap_or(DEFAULT_CRAWL_LIMIT)),
+        include_paths: regexes("includePaths")?,
+        exclude_paths: regexes("excludePaths")?,
+        allow_external_links: flag("allowExternalLinks"),
+        allow_subdomains: flag("allowSubdomains"),
+        ignore_robots: flag("ignoreRobotsTxt"),
+        fetch,
+        ..CrawlOptions::default()
+    })
+}
+
+/// The result record of one crawled page.
+fn page_record(page: &ace_crawlers::crawl::CrawledPage) -> Value {
+    let mut record = json!({
+        "url": page.url.as_str(),
+        "depth": page.depth,
+        "parent": page.parent.as_ref().map(Url::as_str),
+    });
+    let obj = record.as_object_mut().expect("object");
+    match &page.result {
+        Ok(p) => {
+            let html = p.header("content-type").is_none_or(|ct| ct.contains("html"));
+            let title = if html { ace_extractors::page_title(&String::from_utf8_lossy(&p.body)) } else { None };
+            obj.insert("finalUrl".into(), json!(p.final_url.as_str()));
+            obj.insert("statusCode".into(), json!(p.status));
+            obj.insert("contentType".into(), json!(p.header("content-type")));
+            obj.insert("title".into(), json!(title));
+            obj.insert("bytes".into(), json!(p.body.len()));
+            obj.insert("elapsedMs".into(), json!(p.elapsed.as_millis() as u64));
+        }
+        Err(e) => {
+            obj.insert("error".into(), json!(e.to_string()));
+            obj.insert("errorCode".into(), json!(e.code()));
+        }
+    }
+    record
+}
