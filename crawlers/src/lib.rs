@@ -5,8 +5,8 @@
 //! ask for "something that fetches a URL" ([`Fetcher`]); the orchestrator wires in the real
 //! [`HttpFetcher`], whose every connection passes the [`FetchGuard`]: only http and https, and
 //! no loopback, private, link-local or unspecified address unless the operator allows them,
-//! checked after DNS resolution and again on every redirect hop. [`scrape::scrape`] is the
-//! first engine: one page, over HTTP, with its title.
+//! checked after DNS resolution and again on every redirect hop. [`scrape::Scraper`] is the
+//! scrape engine: one page, over HTTP or in the browser, made into a document.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), ace_crawlers::FetchError> {
@@ -29,7 +29,7 @@ pub mod scrape;
 
 pub use fetch::{FetchOptions, FetchedPage, Fetcher, HttpFetcher};
 pub use guard::{FetchGuard, Forbidden};
-pub use render::{NetworkRequest, RenderOptions, RenderedPage, Renderer, WaitUntil};
+pub use render::{NetworkRequest, RenderOptions, RenderedPage, Renderer, ScreenshotSpec, WaitUntil};
 
 use std::time::Duration;
 

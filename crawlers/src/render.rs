@@ -31,11 +31,33 @@ pub struct RenderOptions {
     pub timeout: Duration,
     /// Extra request headers.
     pub headers: Vec<(String, String)>,
+    /// Steps to take once loaded, as Firecrawl's and the render API's action objects
+    /// (`{"type": "click", "selector": "#more"}`); the renderer says which it cannot do.
+    pub actions: Vec<serde_json::Value>,
+    /// Take a PNG of the page as well.
+    pub screenshot: Option<ScreenshotSpec>,
+    /// Load as a phone would (narrow viewport, mobile user agent).
+    pub mobile: bool,
+}
+
+/// How to take a screenshot along with the DOM.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ScreenshotSpec {
+    /// The whole scrollable page instead of the viewport.
+    pub full_page: bool,
 }
 
 impl Default for RenderOptions {
     fn default() -> RenderOptions {
-        RenderOptions { wait_until: WaitUntil::Load, wait_for_selector: None, timeout: Duration::from_secs(30), headers: Vec::new() }
+        RenderOptions {
+            wait_until: WaitUntil::Load,
+            wait_for_selector: None,
+            timeout: Duration::from_secs(30),
+            headers: Vec::new(),
+            actions: Vec::new(),
+            screenshot: None,
+            mobile: false,
+        }
     }
 }
 
@@ -54,6 +76,8 @@ pub struct RenderedPage {
     pub network: Vec<NetworkRequest>,
     /// Time the render took.
     pub elapsed: Duration,
+    /// The PNG asked for with [`RenderOptions::screenshot`].
+    pub screenshot: Option<Vec<u8>>,
 }
 
 /// One request a rendered page made.

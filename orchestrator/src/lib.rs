@@ -26,6 +26,7 @@ pub mod browser_engines;
 pub mod config;
 pub mod engine;
 pub mod error;
+pub mod firecrawl;
 pub mod health;
 pub mod metrics;
 pub mod model;
@@ -133,7 +134,8 @@ impl AppState {
         };
         let http = Arc::new(HttpFetcher::new(guard, fetch.clone())?);
         let browser = browser_engines::start_pool(&config.browser);
-        let engines = browser_engines::register(Engines::standard(http.clone(), fetch), browser.as_ref(), guard);
+        let renderer = browser.clone().map(|pool| Arc::new(ace_browser::ChromiumRenderer::new(pool, guard)) as Arc<dyn ace_crawlers::Renderer>);
+        let engines = browser_engines::register(Engines::standard(http.clone(), renderer, fetch), browser.as_ref(), guard);
         let state = AppState {
             store,
             limiter: Arc::new(RateLimiter::new(&config.plans)),

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::{api, health, services, webhook, worker, AppState};
+use crate::{api, firecrawl, health, services, webhook, worker, AppState};
 
 /// The bound listeners, one per service, in [`crate::config::Ports::named`] order.
 #[derive(Debug)]
@@ -46,7 +46,7 @@ pub async fn serve(state: AppState, listeners: Listeners) -> anyhow::Result<()> 
             "orchestrator" => api::router(state.clone()),
             "replicator" => services::pending(state.clone(), "replicator", services::REPLICATOR),
             "extractor" => api::extract::router(state.clone()),
-            "scraper" => services::pending(state.clone(), "scraper", services::SCRAPER),
+            "scraper" => firecrawl::router(state.clone()),
             _ => health::router(state.clone()),
         };
         let app = crate::service_router(name, routes, &state);

@@ -1,4 +1,4 @@
-//! Ports 9002 (replicator) and 9004 (scraper) until their engines land.
+//! Port 9002 (replicator) until its engine lands.
 //!
 //! Each answers its index with what it is and, on the endpoints api.md gives it, an honest
 //! 501 `not_implemented` after authenticating the caller: clients learn the endpoint exists
@@ -33,8 +33,3 @@ pub fn pending(state: AppState, service: &'static str, endpoints: &'static [&'st
 
 /// Endpoints of the replicator.
 pub const REPLICATOR: &[&str] = &["/v1/replicate", "/v1/replicas/{id}", "/r/{id}/{*path}"];
-/// Endpoints of the scraper (Firecrawl's shapes).
-pub const SCRAPER: &[&str] = &[
-    "/v1/scrape", "/v2/scrape", "/v1/crawl", "/v2/crawl", "/v1/crawl/{id}", "/v2/crawl/{id}",
-    "/v1/map", "/v2/map", "/v1/batch/scrape", "/v2/batch/scrape",
-];

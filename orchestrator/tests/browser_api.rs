@@ -58,7 +58,7 @@ async fn browser_endpoints_end_to_end() {
     let r = http
         .post(format!("{base}/v1/content"))
         .bearer_auth(&key)
-        .json(&json!({"html": "<p>x</p>", "waitForSelector": "#never", "timeout": 1000}))
+        .json(&json!({"html": "<p>x</p>", "waitForSelector": "#never", "timeout": 4000}))
         .send()
         .await
         .unwrap();

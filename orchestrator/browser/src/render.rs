@@ -12,6 +12,7 @@ use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverridePar
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams, RequestPattern,
 };
+use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
 use chromiumoxide::cdp::browser_protocol::inspector::{EnableParams as InspectorEnable, EventTargetCrashed};
 use chromiumoxide::cdp::browser_protocol::network::{
     CookieParam, ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived, Headers,
@@ -157,10 +158,12 @@ pub enum Action {
         /// CSS selector.
         selector: String,
     },
-    /// Click the element, then type `text`.
+    /// Click the element, then type `text`; without a selector, type into whatever has
+    /// focus (Firecrawl's shape: a `click` first, then `write`).
     Write {
         /// CSS selector.
-        selector: String,
+        #[serde(default)]
+        selector: Option<String>,
         /// Text to type.
         text: String,
     },
@@ -322,6 +325,8 @@ pub enum Output {
     Screenshot(ScreenshotRequest),
     /// A PDF.
     Pdf(PdfRequest),
+    /// The HTML and an image of the same moment (a scrape asking for both).
+    ContentAndScreenshot(ScreenshotRequest),
 }
 
 /// The result of [`render`].
@@ -362,7 +367,7 @@ pub async fn pdf(pool: &Pool, req: &PdfRequest, guard: FetchGuard) -> Result<Vec
 pub async fn render(pool: &Pool, req: &RenderRequest, output: &Output, guard: FetchGuard) -> Result<Produced, BrowserError> {
     let kind = match output {
         Output::Content => "content",
-        Output::Screenshot(_) => "screenshot",
+        Output::Screenshot(_) | Output::ContentAndScreenshot(_) => "screenshot",
         Output::Pdf(_) => "pdf",
     };
     let target = Target::parse(req)?;
@@ -613,7 +618,7 @@ async fn render_on(
 
     // Serialising a large DOM costs; only the content output needs it.
     let html: String = match output {
-        Output::Content => {
+        Output::Content | Output::ContentAndScreenshot(_) => {
             session
                 .step("the page's HTML", session.eval(
                     "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + (document.documentElement ? document.documentElement.outerHTML : '')".into(),
@@ -624,7 +629,7 @@ async fn render_on(
     };
     let (bytes, content_type) = match output {
         Output::Content => (None, "text/html; charset=utf-8"),
-        Output::Screenshot(s) => {
+        Output::Screenshot(s) | Output::ContentAndScreenshot(s) => {
             let image = session.step("the screenshot", take_screenshot(&session.page, s)).await?;
             (Some(image), s.format.content_type())
         }
@@ -888,10 +893,17 @@ async fn run_action(s: &Session, index: usize, action: &Action) -> Result<(), Br
             })
             .await
             .map_err(|e| fail("click", e)),
-        Action::Write { selector, text } => s
+        Action::Write { selector: Some(selector), text } => s
             .step(&format!("action {index} (write into {selector:?})"), async {
                 s.selector_appears(selector).await?;
                 s.page.find_element(selector.clone()).await?.click().await?.type_str(text).await?;
+                Ok(())
+            })
+            .await
+            .map_err(|e| fail("write", e)),
+        Action::Write { selector: None, text } => s
+            .step(&format!("action {index} (write into the focused element)"), async {
+                s.page.execute(InsertTextParams::new(text.clone())).await?;
                 Ok(())
             })
             .await

@@ -145,8 +145,9 @@ async fn pdf_actions_headers_cookies_and_user_agent() {
     assert!(page.html.contains("<p id=\"cookie\">session=abc</p>"), "{}", page.html);
     assert!(page.html.contains("<p id=\"x\">yes</p>"), "{}", page.html);
 
-    // A missing element in an action is an action error that names it, after the timeout.
-    let r = render::content(&pool, &req(json!({"url": format!("{site}/form"), "timeout": 1000, "actions": [{"type": "click", "selector": "#nope"}]})), OPEN).await;
+    // A missing element in an action is an action error that names it, after the timeout (long
+    // enough that opening the page never runs it out on a loaded machine).
+    let r = render::content(&pool, &req(json!({"url": format!("{site}/form"), "timeout": 6000, "actions": [{"type": "click", "selector": "#nope"}]})), OPEN).await;
     match r {
         Err(BrowserError::Timeout { awaited, .. }) => assert!(awaited.contains("#nope"), "{awaited}"),
         other => panic!("{other:?}"),

@@ -104,10 +104,39 @@ pub async fn create(
         let known: Vec<_> = JobKind::ALL.iter().map(|k| k.as_str()).collect();
         ApiError::new(Code::InvalidKind, format!("unknown job kind {:?}; expected one of {}", req.kind, known.join(", ")))
     })?;
+    let idempotency_key = req
+        .idempotency_key
+        .or_else(|| headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned));
+    let submission = Submission { kind, url: req.url, options: req.options, webhook: req.webhook, idempotency_key, max_attempts: None };
+    let record = submit(&state, &tenant, submission).await?;
+    Ok((StatusCode::ACCEPTED, ApiJson(job_document(&record, Some(&[])))))
+}
+
+/// A job to queue, from `POST /v1/jobs` or a Firecrawl-shaped endpoint.
+#[derive(Debug)]
+pub(crate) struct Submission {
+    /// What to do.
+    pub kind: JobKind,
+    /// The target as given.
+    pub url: String,
+    /// Kind-specific options.
+    pub options: Option<Value>,
+    /// Where to post the outcome.
+    pub webhook: Option<WebhookSpec>,
+    /// Dedupe key.
+    pub idempotency_key: Option<String>,
+    /// Attempts before failing, over the configured default.
+    pub max_attempts: Option<u32>,
+}
+
+/// Validates and queues a job for `tenant`: the kind's engine exists and accepts the
+/// options, the URLs pass the fetch guard, the quota has room, the idempotency key fits.
+pub(crate) async fn submit(state: &AppState, tenant: &Tenant, req: Submission) -> Result<JobRecord, ApiError> {
+    let kind = req.kind;
     let Some(engine) = state.engines.get(kind) else {
         return Err(ApiError::new(Code::NotImplemented, format!("job kind {:?} is not implemented yet", kind.as_str())));
     };
-    let url = checked_url(&state, "url", &req.url).await?;
+    let url = checked_url(state, "url", &req.url).await?;
     let options = match req.options {
         None | Some(Value::Null) => json!({}),
         Some(v @ Value::Object(_)) => v,
@@ -115,11 +144,9 @@ pub async fn create(
     };
     engine.validate(&options).map_err(|message| ApiError::new(Code::InvalidRequest, message))?;
     if let Some(hook) = &req.webhook {
-        checked_url(&state, "webhook.url", &hook.url).await?;
+        checked_url(state, "webhook.url", &hook.url).await?;
     }
-    let idempotency_key = req
-        .idempotency_key
-        .or_else(|| headers.get("idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned));
+    let idempotency_key = req.idempotency_key;
     if idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 255) {
         return Err(ApiError::new(Code::InvalidRequest, "idempotency_key must be 1 to 255 characters"));
     }
@@ -142,7 +169,7 @@ pub async fn create(
         webhook_secret: req.webhook.as_ref().and_then(|w| w.secret.clone()),
         idempotency_key,
         request_hash: hex::encode(Sha256::digest(canonical.to_string().as_bytes())),
-        max_attempts: state.config.max_attempts,
+        max_attempts: req.max_attempts.unwrap_or(state.config.max_attempts),
     };
     let record = match state.store.create_job(&job, now_ms()).await? {
         CreateOutcome::Created(record) => {
@@ -154,10 +181,10 @@ pub async fn create(
             return Err(ApiError::new(Code::IdempotencyConflict, "this idempotency key was already used for a different request"))
         }
     };
-    Ok((StatusCode::ACCEPTED, ApiJson(job_document(&record, Some(&[])))))
+    Ok(record)
 }
 
-async fn checked_url(state: &AppState, field: &str, raw: &str) -> Result<url::Url, ApiError> {
+pub(crate) async fn checked_url(state: &AppState, field: &str, raw: &str) -> Result<url::Url, ApiError> {
     if raw.len() > MAX_URL_LEN {
         return Err(ApiError::new(Code::InvalidUrl, format!("{field} is longer than {MAX_URL_LEN} characters")));
     }
@@ -214,17 +241,30 @@ pub async fn list(State(state): State<AppState>, tenant: Tenant, Query(q): Query
     responses((status = 200, body = JobDocument), (status = 404, body = ErrorBody), (status = 409, description = "Already finished", body = ErrorBody)),
     security(("bearer" = [])))]
 pub async fn cancel(State(state): State<AppState>, tenant: Tenant, Path(id): Path<String>) -> Result<ApiJson<JobDocument>, ApiError> {
-    match state.store.cancel_job(&tenant.id, &id, now_ms()).await? {
+    let job = cancel_job(&state, &tenant, &id).await?;
+    let artifacts = state.store.artifacts(&job.id).await?;
+    Ok(ApiJson(job_document(&job, Some(&artifacts))))
+}
+
+/// Cancels the tenant's job `id` if it has not finished: 404 if not theirs, 409 if done.
+pub(crate) async fn cancel_job(state: &AppState, tenant: &Tenant, id: &str) -> Result<JobRecord, ApiError> {
+    match state.store.cancel_job(&tenant.id, id, now_ms()).await? {
         CancelOutcome::Cancelled(job) => {
             let _ = state.events.send(job.id.clone());
             state.webhooks_wake.notify_one();
-            let artifacts = state.store.artifacts(&job.id).await?;
-            Ok(ApiJson(job_document(&job, Some(&artifacts))))
+            Ok(job)
         }
         CancelOutcome::AlreadyFinished(job) => {
             Err(ApiError::new(Code::JobFinished, format!("the job has already finished ({})", job.status.as_str())))
         }
         CancelOutcome::NotFound => Err(ApiError::not_found("job")),
+    }
+}
+
+/// Cancels a job nobody waits for any more; a job that finished meanwhile stays finished.
+pub(crate) async fn cancel_silently(state: &AppState, tenant: &Tenant, id: &str) {
+    if let Err(e) = cancel_job(state, tenant, id).await {
+        tracing::debug!(job = id, error = %e.message, "abandoned job was not cancelled");
     }
 }
 

@@ -9,6 +9,9 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use ace_crawlers::scrape::{Format, ScrapeOptions};
+
+use super::options::scrape_options;
 use super::{fetch_options, Engine, EngineError, EngineReport, JobContext};
 
 /// `crawl`: a site, breadth first, one result per page (see [`ace_crawlers::crawl`]).
@@ -23,13 +26,15 @@ const DEFAULT_CRAWL_LIMIT: u64 = 10_000;
 #[async_trait]
 impl Engine for CrawlEngine {
     fn validate(&self, options: &Value) -> Result<(), String> {
-        crawl_options(options, &self.defaults).map(drop).map_err(|e| e.to_string())
+        crawl_options(options, &self.defaults).map_err(|e| e.to_string())?;
+        page_scrape_options(options, &self.defaults).map(drop).map_err(|e| e.to_string())
     }
 
     async fn run(&self, ctx: &JobContext) -> Result<EngineReport, EngineError> {
         use ace_crawlers::crawl::Crawler;
         let start = ctx.url()?;
         let opts = crawl_options(&ctx.job.options, &self.defaults)?;
+        let scrape = page_scrape_options(&ctx.job.options, &self.defaults)?;
         let crawler = Crawler::new(self.fetcher.clone(), opts);
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let stop = CancellationToken::new();
@@ -38,7 +43,7 @@ impl Engine for CrawlEngine {
             let mut fetched = 0i64;
             while let Some(page) = rx.recv().await {
                 fetched += 1;
-                let record = page_record(&page);
+                let record = page_record(&page, scrape.as_ref());
                 let summary = json!({ "url": page.url.as_str(), "statusCode": record.get("statusCode"), "depth": page.depth });
                 if let Err(e) = ctx.page(&record, &summary).await {
                     stop.cancel();
@@ -97,8 +102,40 @@ fn crawl_options(options: &Value, defaults: &FetchOptions) -> Result<ace_crawler
     })
 }
 
-/// The result record of one crawled page.
-fn page_record(page: &ace_crawlers::crawl::CrawledPage) -> Value {
+/// The `scrapeOptions` of a crawl (Firecrawl's): when given, every page's record is a
+/// document in those formats. Crawled pages come over HTTP, so options that need the browser
+/// are refused.
+fn page_scrape_options(options: &Value, defaults: &FetchOptions) -> Result<Option<ScrapeOptions>, EngineError> {
+    let Some(scrape) = options.get("scrapeOptions").filter(|v| !v.is_null()) else { return Ok(None) };
+    let mut opts = scrape_options(scrape, defaults)?;
+    if scrape.get("formats").is_none() {
+        opts.formats = vec![Format::Markdown];
+    }
+    if let Some(what) = opts.needs_browser() {
+        return Err(EngineError::Fatal { code: "invalid_request".into(), message: format!("scrapeOptions: {what} needs the browser, and crawls fetch pages over HTTP") });
+    }
+    Ok(Some(opts))
+}
+
+/// The result record of one crawled page: its place in the crawl, and either its document
+/// (with `scrape`), its response in brief, or its error.
+fn page_record(page: &ace_crawlers::crawl::CrawledPage, scrape: Option<&ScrapeOptions>) -> Value {
+    if let (Ok(p), Some(opts)) = (&page.result, scrape) {
+        match ace_crawlers::scrape::document(&p.clone().into(), opts) {
+            Ok(doc) => {
+                let mut record = serde_json::to_value(&doc).unwrap_or_else(|_| json!({}));
+                if let Some(obj) = record.as_object_mut() {
+                    obj.insert("depth".into(), json!(page.depth));
+                    obj.insert("parent".into(), json!(page.parent.as_ref().map(Url::as_str)));
+                }
+                return record;
+            }
+            Err(e) => {
+                return json!({ "url": page.url.as_str(), "depth": page.depth, "parent": page.parent.as_ref().map(Url::as_str),
+                    "statusCode": p.status, "error": e.to_string(), "errorCode": e.code() });
+            }
+        }
+    }
     let mut record = json!({
         "url": page.url.as_str(),
         "depth": page.depth,

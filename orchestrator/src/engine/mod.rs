@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ace_crawlers::{FetchError, FetchOptions, Fetcher};
+use ace_crawlers::{FetchError, FetchOptions, Fetcher, Renderer};
 use ace_finance::UsageEvent;
 use async_trait::async_trait;
 use serde_json::Value;
@@ -103,10 +103,12 @@ impl std::fmt::Debug for Engines {
 }
 
 impl Engines {
-    /// The engines that exist today, wired to `fetcher`.
-    pub fn standard(fetcher: Arc<dyn Fetcher>, defaults: FetchOptions) -> Engines {
+    /// The engines that exist today, wired to `fetcher` and, when a browser pool runs, to
+    /// `renderer`.
+    pub fn standard(fetcher: Arc<dyn Fetcher>, renderer: Option<Arc<dyn Renderer>>, defaults: FetchOptions) -> Engines {
+        let scraper = ace_crawlers::scrape::Scraper::new(fetcher.clone(), renderer);
         Engines::default()
-            .with(JobKind::Scrape, Arc::new(scrape::ScrapeEngine { fetcher: fetcher.clone(), defaults: defaults.clone() }))
+            .with(JobKind::Scrape, Arc::new(scrape::ScrapeEngine { scraper, defaults: defaults.clone() }))
             .with(JobKind::Crawl, Arc::new(crawl::CrawlEngine { fetcher, defaults }))
     }
 
@@ -150,6 +152,19 @@ impl JobContext {
     pub async fn page(&self, record: &Value, summary: &Value) -> Result<(), EngineError> {
         let held = self.store.add_result(&self.job.id, &self.worker, record, summary).await?;
         self.held(held)
+    }
+
+    /// The results earlier attempts of this job recorded, oldest first, so a retried job
+    /// can skip what is done.
+    pub async fn recorded(&self) -> Result<Vec<Value>, EngineError> {
+        let mut out = Vec::new();
+        loop {
+            let batch = self.store.results(&self.job.id, out.len() as i64 - 1, 1_000).await?;
+            if batch.is_empty() {
+                return Ok(out);
+            }
+            out.extend(batch.into_iter().map(|(_, record)| record));
+        }
     }
 
     /// Records progress.

@@ -1,0 +1,188 @@
+//! Port 9004 in Firecrawl's shapes, v1 and v2, driven over HTTP against the real binary:
+//! scrape formats and errors, crawl start/status/paging/cancel/errors, batch scrape.
+
+mod common;
+
+use std::time::Duration;
+
+use ace_fixtures::FixtureServer;
+use common::{eventually, Service};
+use serde_json::{json, Value};
+
+const MINUTE: Duration = Duration::from_secs(60);
+
+async fn post(svc: &Service, key: &str, path: &str, body: Value) -> (u16, Value) {
+    let r = svc.client.post(format!("{}{path}", svc.scraper)).bearer_auth(key).json(&body).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+async fn get(svc: &Service, key: &str, url: &str) -> (u16, Value) {
+    let url = if url.starts_with("http") { url.to_owned() } else { format!("{}{url}", svc.scraper) };
+    let r = svc.client.get(url).bearer_auth(key).send().await.unwrap();
+    let status = r.status().as_u16();
+    (status, r.json().await.unwrap_or(Value::Null))
+}
+
+#[tokio::test]
+async fn scrape_answers_documents_in_both_versions_and_errors_in_firecrawls_shape() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+
+    for version in ["v1", "v2"] {
+        let formats = if version == "v1" { json!(["markdown", "html", "rawHtml", "links"]) } else { json!([{"type": "markdown"}, "html", "rawHtml", "links"]) };
+        let body = json!({ "url": site.url("/page/alpha"), "formats": formats, "onlyMainContent": true, "origin": "test", "someFutureOption": 1 });
+        let (status, out) = post(&svc, &key, &format!("/{version}/scrape"), body).await;
+        assert_eq!(status, 200, "{out}");
+        assert_eq!(out["success"], true);
+        let data = &out["data"];
+        assert!(data["markdown"].as_str().unwrap().contains("Page alpha"), "{data}");
+        assert!(data["rawHtml"].as_str().unwrap().contains("<h1>Page alpha</h1>"), "{data}");
+        assert!(data["html"].as_str().is_some(), "{data}");
+        assert!(data["links"].is_array(), "{data}");
+        let meta = &data["metadata"];
+        assert_eq!(meta["title"], "Page alpha", "{meta}");
+        assert_eq!(meta["statusCode"], 200);
+        assert_eq!(meta["sourceURL"], site.url("/page/alpha"));
+        assert!(meta["scrapeId"].as_str().unwrap().starts_with("job_"), "{meta}");
+        assert_eq!(meta["creditsUsed"], 1);
+    }
+    // Markdown is the default format; a 404 page is still a document, with its status.
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": site.url("/status/404") })).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["data"]["metadata"]["statusCode"], 404);
+    assert!(out["data"].get("markdown").is_some() && out["data"].get("rawHtml").is_none(), "{out}");
+
+    // includeTags / excludeTags and the selector schema of the json format.
+    let (status, out) = post(&svc, &key, "/v1/scrape", json!({ "url": site.url("/page/beta"), "formats": ["markdown", "json"],
+        "excludeTags": ["h1"], "onlyMainContent": false, "jsonOptions": {"schema": {"fields": {"heading": {"selector": "h1"}, "title": {"selector": "title"}}}} })).await;
+    assert_eq!(status, 200, "{out}");
+    assert!(!out["data"]["markdown"].as_str().unwrap().contains("# Page beta"), "{out}");
+    assert_eq!(out["data"]["json"], json!({"heading": null, "title": "Page beta"}), "the schema reads the trimmed page: {out}");
+
+    // Errors: {"success": false, "error", "code"} with Firecrawl's statuses.
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "formats": ["markdown"] })).await;
+    assert_eq!((status, &out["success"]), (400, &json!(false)), "{out}");
+    assert!(out["error"].as_str().unwrap().contains("url"), "{out}");
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": "notaurl" })).await;
+    assert_eq!((status, out["code"].as_str()), (400, Some("invalid_url")), "{out}");
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": site.url("/page/a"), "formats": ["summary"] })).await;
+    assert_eq!(status, 400, "{out}");
+    assert!(out["error"].as_str().unwrap().contains("summary"), "{out}");
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": site.url("/slow/5000"), "timeout": 1000 })).await;
+    assert_eq!((status, out["code"].as_str()), (408, Some("timeout")), "{out}");
+    let (status, _) = post(&svc, "fc-not-a-key", "/v2/scrape", json!({ "url": site.url("/page/a") })).await;
+    assert_eq!(status, 401);
+    let (status, _) = post(&svc, &key, "/v3/scrape", json!({ "url": site.url("/page/a") })).await;
+    assert_eq!(status, 404);
+    let r = svc.client.post(format!("{}/v2/scrape", svc.scraper)).bearer_auth(&key).header("content-type", "application/json").body("{oops").send().await.unwrap();
+    assert_eq!(r.status(), 400);
+    assert_eq!(r.json::<Value>().await.unwrap()["success"], false);
+    // A refused connection is the page's error, not a hang.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": format!("http://{closed}/") })).await;
+    assert_eq!(status, 502, "{out}");
+    assert_eq!(out["success"], false);
+}
+
+#[tokio::test]
+async fn crawls_page_through_next_and_cancel_and_errors_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+
+    let (status, out) = post(&svc, &key, "/v1/crawl", json!({ "url": site.url("/site/index.html"), "excludePaths": ["^/site/cal/"],
+        "limit": 50, "scrapeOptions": {"formats": ["markdown", "links"]}, "origin": "js-sdk@4" })).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["success"], true);
+    let id = out["id"].as_str().unwrap().to_owned();
+    assert_eq!(out["url"], format!("{}/v1/crawl/{id}", svc.scraper));
+    let first = eventually(MINUTE, "the crawl completes", || async {
+        let (_, s) = get(&svc, &key, &format!("/v1/crawl/{id}")).await;
+        (s["status"] != "scraping").then_some(s)
+    })
+    .await;
+    assert_eq!(first["status"], "completed", "{first}");
+    assert!(first["expiresAt"].as_str().unwrap().ends_with('Z'));
+    let completed = first["completed"].as_i64().unwrap();
+    assert!(completed >= 7, "{first}");
+    assert!(first.get("next").is_none(), "no next on the last page: {first}");
+    let docs = first["data"].as_array().unwrap();
+    assert!(docs.iter().all(|d| d["markdown"].is_string() && d["links"].is_array() && d["metadata"]["sourceURL"].is_string()), "{first}");
+    assert!(docs.iter().any(|d| d["metadata"]["statusCode"] == 404), "the 404 page is a document with its status");
+
+    // Paging: two documents a page, `next` absolute, each skip new, together every document.
+    let mut url = format!("{}/v1/crawl/{id}?limit=2", svc.scraper);
+    let mut paged = Vec::new();
+    let mut skips = std::collections::HashSet::new();
+    loop {
+        let (status, page) = get(&svc, &key, &url).await;
+        assert_eq!(status, 200, "{page}");
+        paged.extend(page["data"].as_array().unwrap().iter().cloned());
+        let Some(next) = page.get("next").and_then(Value::as_str) else { break };
+        assert!(next.starts_with(&format!("{}/v1/crawl/{id}?skip=", svc.scraper)), "{next}");
+        assert!(skips.insert(next.to_owned()), "next repeats: {next}");
+        url = format!("{next}&limit=2");
+    }
+    assert_eq!(paged.len(), docs.len());
+
+    // Finished crawls cannot be cancelled (409); the errors endpoint lists failed pages.
+    let r = svc.client.delete(format!("{}/v1/crawl/{id}", svc.scraper)).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(r.status(), 409);
+    let (status, errors) = get(&svc, &key, &format!("/v1/crawl/{id}/errors")).await;
+    assert_eq!(status, 200, "{errors}");
+    assert!(errors["errors"].is_array() && errors["robotsBlocked"].is_array(), "{errors}");
+
+    // A crawl with no end is cancelled while it runs.
+    let (_, out) = post(&svc, &key, "/v2/crawl", json!({ "url": site.url("/site/cal/2026/1"), "limit": 10000, "maxDiscoveryDepth": 10000,
+        "scrapeOptions": {"formats": ["markdown"]}, "delay": 0 })).await;
+    let id = out["id"].as_str().unwrap().to_owned();
+    let r = svc.client.delete(format!("{}/v2/crawl/{id}", svc.scraper)).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "cancelled");
+    let (_, s) = get(&svc, &key, &format!("/v2/crawl/{id}")).await;
+    assert_eq!(s["status"], "cancelled", "{s}");
+
+    // Another tenant's crawl does not exist for this one; a scrape job is not a crawl.
+    let (_, other) = svc.tenant("pro").await;
+    assert_eq!(get(&svc, &other, &format!("/v2/crawl/{id}")).await.0, 404);
+    let scrape_id = svc.submit_ok(&key, json!({ "kind": "scrape", "url": site.url("/page/x") })).await;
+    assert_eq!(get(&svc, &key, &format!("/v2/crawl/{scrape_id}")).await.0, 404);
+    // Options that need a browser are refused for crawls, whose pages come over HTTP.
+    let (status, out) = post(&svc, &key, "/v2/crawl", json!({ "url": site.url("/site/index.html"), "scrapeOptions": {"formats": ["screenshot"]} })).await;
+    assert_eq!(status, 400, "{out}");
+}
+
+#[tokio::test]
+async fn batch_scrapes_list_invalid_urls_and_read_back_like_crawls() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
+    let urls = json!([site.url("/page/one"), site.url("/page/two"), "not a url", format!("http://{closed}/"), site.url("/page/three")]);
+    let (status, out) = post(&svc, &key, "/v2/batch/scrape", json!({ "urls": urls, "formats": ["markdown"], "origin": "python-sdk@4" })).await;
+    assert_eq!(status, 200, "{out}");
+    assert_eq!(out["invalidURLs"], json!(["not a url"]));
+    let id = out["id"].as_str().unwrap().to_owned();
+    let done = eventually(MINUTE, "the batch completes", || async {
+        let (_, s) = get(&svc, &key, &format!("/v2/batch/scrape/{id}")).await;
+        (s["status"] != "scraping").then_some(s)
+    })
+    .await;
+    assert_eq!(done["status"], "completed", "{done}");
+    assert_eq!(done["total"], 4);
+    assert_eq!(done["completed"], 4);
+    let titles: Vec<&str> = done["data"].as_array().unwrap().iter().map(|d| d["metadata"]["title"].as_str().unwrap()).collect();
+    assert_eq!(titles, ["Page one", "Page two", "Page three"], "{done}");
+    let (_, errors) = get(&svc, &key, &format!("/v2/batch/scrape/{id}/errors")).await;
+    assert_eq!(errors["errors"].as_array().unwrap().len(), 1, "{errors}");
+    assert_eq!(errors["errors"][0]["url"], format!("http://{closed}/"));
+    let (_, usage) = svc.get_json(&key, "/v1/usage").await;
+    assert_eq!(usage["usage"]["pages_fetched"], 3, "each scraped page is billed once: {usage}");
+    let (status, _) = post(&svc, &key, "/v1/batch/scrape", json!({ "urls": [] })).await;
+    assert_eq!(status, 400);
+}
