@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs the system packages ace-web and its tests need, only those missing.
 #   scripts/install-deps.sh run    # what `ace-web serve` needs: Chromium
-#   scripts/install-deps.sh test   # also promtool (metrics check), Node.js for CDP clients
+#   scripts/install-deps.sh test   # also promtool (metrics check), Node.js for CDP clients, and the
+#                                  # official Firecrawl SDKs (Python and JS) under ~/.cache/ace-web/sdk
 set -euo pipefail
 want=(chromium)
 [[ "${1:-run}" == test ]] && want+=(prometheus nodejs npm)
@@ -14,9 +15,30 @@ for pkg in "${want[@]}"; do
     npm)        command -v npm >/dev/null || missing+=(npm) ;;
   esac
 done
+sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
 if ((${#missing[@]})); then
   echo "installing: ${missing[*]}"
-  sudo=""; [[ $(id -u) -ne 0 ]] && sudo="sudo"
   $sudo apt-get update -qq
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The official Firecrawl SDKs the compatibility tests drive, pinned, in a cache outside the
+# tree. firecrawl-py's newest releases pin a certifi the registry may lack, so it is installed
+# without dependencies and its dependencies are added by name.
+if [[ "${1:-run}" == test ]]; then
+  sdk="${ACE_SDK_DIR:-$HOME/.cache/ace-web/sdk}"
+  if ! "$sdk/venv/bin/python" -c 'import firecrawl' 2>/dev/null; then
+    echo "installing firecrawl-py into $sdk/venv"
+    python3 -m venv "$sdk/venv" 2>/dev/null || {
+      DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq python3-venv >/dev/null
+      python3 -m venv "$sdk/venv"
+    }
+    "$sdk/venv/bin/pip" install -q --no-deps firecrawl-py==4.55.0
+    "$sdk/venv/bin/pip" install -q requests httpx python-dotenv websockets nest-asyncio pydantic aiohttp certifi
+  fi
+  if [[ ! -f "$sdk/node/node_modules/@mendable/firecrawl-js/package.json" ]]; then
+    echo "installing @mendable/firecrawl-js into $sdk/node"
+    mkdir -p "$sdk/node"
+    (cd "$sdk/node" && npm install --silent --no-audit --no-fund --prefix . @mendable/firecrawl-js@4.42.0)
+  fi
 fi
