@@ -186,3 +186,40 @@ async fn batch_scrapes_list_invalid_urls_and_read_back_like_crawls() {
     let (status, _) = post(&svc, &key, "/v1/batch/scrape", json!({ "urls": [] })).await;
     assert_eq!(status, 400);
 }
+
+#[tokio::test]
+async fn scrapes_render_app_shells_take_screenshots_and_run_actions_in_the_browser() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+    let url = site.url("/app-shell");
+
+    // Over HTTP the page is an empty shell; `auto` notices and renders it.
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": url, "formats": ["markdown"] })).await;
+    assert_eq!(status, 200, "{out}");
+    assert!(out["data"]["markdown"].as_str().unwrap().contains("written by JavaScript"), "{out}");
+    let (_, never) = post(&svc, &key, "/v2/scrape", json!({ "url": url, "formats": ["markdown"], "render": "never" })).await;
+    assert!(!never["data"]["markdown"].as_str().unwrap().contains("written by JavaScript"), "{never}");
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": url, "formats": ["screenshot"], "render": "never" })).await;
+    assert_eq!(status, 400, "a screenshot needs the browser: {out}");
+
+    // Screenshot, actions and markdown from one render.
+    let body = json!({ "url": url, "formats": [{"type": "screenshot", "fullPage": true}, "markdown"],
+        "actions": [{"type": "wait", "selector": "#more"}, {"type": "click", "selector": "#more"}, {"type": "wait", "milliseconds": 50}] });
+    let (status, out) = post(&svc, &key, "/v2/scrape", body).await;
+    assert_eq!(status, 200, "{out}");
+    assert!(out["data"]["markdown"].as_str().unwrap().contains("Revealed by a click"), "{out}");
+    let shot = out["data"]["screenshot"].as_str().unwrap();
+    let png = shot.strip_prefix("data:image/png;base64,").expect("a PNG data URL");
+    use base64::Engine as _;
+    let bytes = base64::engine::general_purpose::STANDARD.decode(png).unwrap();
+    assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+
+    // An action Firecrawl's cloud has and this service does not is refused by name.
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": url, "actions": [{"type": "executeJavascript", "script": "1"}] })).await;
+    assert_eq!(status, 400, "{out}");
+    assert!(out["error"].as_str().unwrap().contains("executeJavascript"), "{out}");
+    let (_, usage) = svc.get_json(&key, "/v1/usage").await;
+    assert!(usage["usage"]["pages_rendered"].as_i64().unwrap() >= 2, "renders are metered: {usage}");
+}

@@ -3,7 +3,7 @@
 
 use std::collections::HashSet;
 
-use ace_crawlers::scrape::{Document, ScrapeError, ScrapeOptions, Scraper};
+use ace_crawlers::scrape::{Document, RenderMode, ScrapeError, ScrapeOptions, Scraper};
 use ace_crawlers::FetchOptions;
 use ace_finance::{Metric, UsageEvent};
 use async_trait::async_trait;
@@ -27,8 +27,15 @@ pub(super) struct ScrapeEngine {
 impl ScrapeEngine {
     fn options(&self, options: &Value) -> Result<ScrapeOptions, EngineError> {
         let opts = scrape_options(options, &self.defaults)?;
-        if let (Some(what), false) = (opts.needs_browser(), self.scraper.can_render()) {
-            return Err(EngineError::Fatal { code: "invalid_request".into(), message: format!("{what} needs the browser, and the browser pool is not running") });
+        if let Some(what) = opts.needs_browser() {
+            let why = if opts.render == RenderMode::Never {
+                "render is \"never\""
+            } else if !self.scraper.can_render() {
+                "the browser pool is not running"
+            } else {
+                return Ok(opts);
+            };
+            return Err(EngineError::Fatal { code: "invalid_request".into(), message: format!("{what} needs the browser, and {why}") });
         }
         Ok(opts)
     }
