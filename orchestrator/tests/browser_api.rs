@@ -1,4 +1,4 @@
-//! The browser endpoints of port 9001 end to end, on real Chromium: render, screenshot, 408
+//! The browser endpoints of port 9001 end to end, on real Chromium: render, screenshot, usage, 408
 //! naming what was awaited, 429 `pool_saturated`, `/v1/pool`, 401 on the `/chromium`
 //! upgrade, and the `screenshot` job kind writing its artifact.
 
@@ -53,6 +53,10 @@ async fn browser_endpoints_end_to_end() {
 
     let r = http.post(format!("{base}/v1/screenshot")).bearer_auth(&key).json(&json!({"html": "<h1>x</h1>", "format": "webp"})).send().await.unwrap();
     assert_eq!(r.status(), 200);
+    // Synchronous renders are billed like render jobs: a page and its browser seconds each.
+    let usage: Value = http.get(format!("{base}/v1/usage")).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    assert_eq!(usage["usage"]["pages_rendered"], 2, "{usage}");
+    assert!(usage["usage"]["render_seconds"].as_i64().unwrap() >= 2, "{usage}");
     assert_eq!(r.headers()["content-type"], "image/webp");
 
     let r = http

@@ -150,14 +150,7 @@ pub(crate) async fn submit(state: &AppState, tenant: &Tenant, req: Submission) -
     if idempotency_key.as_ref().is_some_and(|k| k.is_empty() || k.len() > 255) {
         return Err(ApiError::new(Code::InvalidRequest, "idempotency_key must be 1 to 255 characters"));
     }
-    let period = BillingPeriod::containing(chrono::Utc::now());
-    let used = state.store.pages_in_period(&tenant.id, period.start.timestamp_millis()).await?;
-    if used >= tenant.plan.limits.pages_per_month as i64 {
-        return Err(ApiError::new(
-            Code::QuotaExceeded,
-            format!("the monthly quota of {} pages on plan {:?} is used up", tenant.plan.limits.pages_per_month, tenant.plan.name),
-        ));
-    }
+    check_quota(state, tenant).await?;
     let canonical = json!({ "kind": kind.as_str(), "url": url.as_str(), "options": options, "webhook": req.webhook });
     let job = NewJob {
         id: format!("job_{}", uuid::Uuid::now_v7().simple()),
@@ -182,6 +175,19 @@ pub(crate) async fn submit(state: &AppState, tenant: &Tenant, req: Submission) -
         }
     };
     Ok(record)
+}
+
+/// 402 once the tenant's pages this month (fetched and rendered) reach its plan's quota.
+pub(crate) async fn check_quota(state: &AppState, tenant: &Tenant) -> Result<(), ApiError> {
+    let period = BillingPeriod::containing(chrono::Utc::now());
+    let used = state.store.pages_in_period(&tenant.id, period.start.timestamp_millis()).await?;
+    if used >= tenant.plan.limits.pages_per_month as i64 {
+        return Err(ApiError::new(
+            Code::QuotaExceeded,
+            format!("the monthly quota of {} pages on plan {:?} is used up", tenant.plan.limits.pages_per_month, tenant.plan.name),
+        ));
+    }
+    Ok(())
 }
 
 pub(crate) async fn checked_url(state: &AppState, field: &str, raw: &str) -> Result<url::Url, ApiError> {

@@ -40,15 +40,16 @@ pub fn router(state: AppState) -> Router {
 /// The OpenAPI description of port 9001.
 #[derive(OpenApi)]
 #[openapi(
-    info(title = "ACE Web Automation", description = "Job API, tenants and keys of the ace-web orchestrator (port 9001)."),
+    info(title = "ACE Web Automation", description = "Job API, tenants and keys, and the browser endpoints of the ace-web orchestrator (port 9001)."),
     paths(
         jobs::create, jobs::list, jobs::get, jobs::cancel, jobs::events, jobs::results, jobs::artifact,
         tenants::create, tenants::list, tenants::get, tenants::create_key, tenants::list_keys, tenants::revoke_key,
         account::usage, account::agents, account::tasks,
+        browser::content, browser::screenshot, browser::pdf, browser::pool_status, browser::chromium,
     ),
     modifiers(&BearerAuth),
     tags((name = "jobs", description = "Submit and follow jobs"), (name = "tenants", description = "Tenants and API keys"),
-         (name = "account", description = "Usage and agents"))
+         (name = "account", description = "Usage and agents"), (name = "browser", description = "Renders on the headless-Chromium pool, and CDP sessions"))
 )]
 pub struct ApiDoc;
 

@@ -337,6 +337,8 @@ pub trait Store: Send + Sync + 'static {
     /// Jobs due to run now and not running.
     async fn queue_depth(&self, now: i64) -> Result<i64, StoreError>;
 
+    /// Meters usage that no job carries (synchronous renders).
+    async fn record_usage(&self, tenant_id: &str, usage: &[UsageEvent], now: i64) -> Result<(), StoreError>;
     /// A tenant's usage in `[from, to)`.
     async fn usage(&self, tenant_id: &str, from: i64, to: i64) -> Result<UsageSummary, StoreError>;
     /// Pages counted against the tenant's quota in the month starting at `period_start`.

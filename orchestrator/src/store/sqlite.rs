@@ -137,6 +137,32 @@ fn parse_json(text: &str, column: &'static str) -> Result<Value, StoreError> {
 
 const KEY_COLUMNS: &str = "id, tenant_id, prefix, hash, created_at, revoked_at";
 
+/// Records metered usage: each event, and its month's roll-up that the quota check reads.
+async fn insert_usage(tx: &mut Tx, tenant_id: &str, job_id: Option<&str>, usage: &[UsageEvent], now: i64) -> Result<(), StoreError> {
+    let period = BillingPeriod::containing(DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default());
+    for event in usage {
+        sqlx::query("INSERT INTO usage_events (tenant_id, job_id, metric, quantity, at) VALUES ($1, $2, $3, $4, $5)")
+            .bind(tenant_id)
+            .bind(job_id)
+            .bind(event.metric.as_str())
+            .bind(event.quantity)
+            .bind(now)
+            .execute(&mut **tx)
+            .await?;
+        sqlx::query(
+            "INSERT INTO usage_monthly (tenant_id, period_start, metric, quantity) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (tenant_id, period_start, metric) DO UPDATE SET quantity = quantity + excluded.quantity",
+        )
+        .bind(tenant_id)
+        .bind(period.start.timestamp_millis())
+        .bind(event.metric.as_str())
+        .bind(event.quantity)
+        .execute(&mut **tx)
+        .await?;
+    }
+    Ok(())
+}
+
 async fn insert_event(tx: &mut Tx, job_id: &str, kind: &str, data: &Value, now: i64) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO job_events (job_id, kind, data, at) VALUES ($1, $2, $3, $4)")
         .bind(job_id)
@@ -527,27 +553,7 @@ impl Store for SqliteStore {
         let job = job_from_row(&row)?;
         match finish {
             Finish::Succeeded { usage, summary } => {
-                let period = BillingPeriod::containing(DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default());
-                for event in usage {
-                    sqlx::query("INSERT INTO usage_events (tenant_id, job_id, metric, quantity, at) VALUES ($1, $2, $3, $4, $5)")
-                        .bind(&job.tenant_id)
-                        .bind(&job.id)
-                        .bind(event.metric.as_str())
-                        .bind(event.quantity)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                    sqlx::query(
-                        "INSERT INTO usage_monthly (tenant_id, period_start, metric, quantity) VALUES ($1, $2, $3, $4) \
-                         ON CONFLICT (tenant_id, period_start, metric) DO UPDATE SET quantity = quantity + excluded.quantity",
-                    )
-                    .bind(&job.tenant_id)
-                    .bind(period.start.timestamp_millis())
-                    .bind(event.metric.as_str())
-                    .bind(event.quantity)
-                    .execute(&mut *tx)
-                    .await?;
-                }
+                insert_usage(&mut tx, &job.tenant_id, Some(&job.id), usage, now).await?;
                 close_tasks(&mut tx, job_id, TaskStatus::Succeeded, summary, now).await?;
                 announce_done(&mut tx, &job, now).await?;
             }
@@ -701,6 +707,13 @@ impl Store for SqliteStore {
             .bind(now)
             .fetch_one(&self.reader)
             .await?)
+    }
+
+    async fn record_usage(&self, tenant_id: &str, usage: &[UsageEvent], now: i64) -> Result<(), StoreError> {
+        let mut tx = self.begin().await?;
+        insert_usage(&mut tx, tenant_id, None, usage, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     async fn usage(&self, tenant_id: &str, from: i64, to: i64) -> Result<UsageSummary, StoreError> {
