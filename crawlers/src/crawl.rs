@@ -220,7 +220,10 @@ type RobotsCache = HashMap<String, Option<texting_robots::Robot>>;
 
 impl Crawler {
     /// A crawler that fetches through `fetcher`.
-    pub fn new(fetcher: Arc<dyn Fetcher>, opts: CrawlOptions) -> Crawler {
+    pub fn new(fetcher: Arc<dyn Fetcher>, mut opts: CrawlOptions) -> Crawler {
+        if opts.non_html == NonHtml::Skip && opts.fetch.content_types.is_empty() {
+            opts.fetch.content_types = html_content_types();
+        }
         Crawler { fetcher, opts: Arc::new(opts) }
     }
 

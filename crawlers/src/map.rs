@@ -134,7 +134,9 @@ pub async fn map(fetcher: Arc<dyn Fetcher>, start: &Url, opts: &MapOptions) -> R
                 // Pages at the last depth are fetched only for their title; links found
                 // there are listed too.
                 for q in &page.discovered {
-                    found.add(q.url.clone());
+                    if robot.as_ref().is_none_or(|r| r.allowed(q.url.as_str())) {
+                        found.add(q.url.clone());
+                    }
                 }
                 if enough(&found) {
                     break;
