@@ -197,3 +197,34 @@ fn page_record(page: &ace_crawlers::crawl::CrawledPage) -> Value {
     }
     record
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firecrawl_crawl_options_map_onto_the_crawler() {
+        let d = FetchOptions::default();
+        let o = crawl_options(&json!({ "delay": 1.5, "sitemap": "only", "maxConcurrency": 4 }), &d).unwrap();
+        assert_eq!((o.delay, o.sitemap, o.concurrency), (Some(std::time::Duration::from_millis(1500)), SitemapMode::Only, 4));
+        assert!(!o.fetch.follow_redirects, "the crawler scopes redirects itself");
+        assert_eq!(crawl_options(&json!({ "ignoreSitemap": true }), &d).unwrap().sitemap, SitemapMode::Skip);
+        assert_eq!(crawl_options(&json!({}), &d).unwrap().sitemap, SitemapMode::Include);
+        for bad in [json!({ "delay": -1 }), json!({ "delay": "soon" }), json!({ "sitemap": "sometimes" })] {
+            assert!(crawl_options(&bad, &d).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_stored_frontier_becomes_a_checkpoint() {
+        let rows = [
+            FrontierRow { url: "http://e.com/".into(), depth: 0, parent: None, seq: -1, done: true },
+            FrontierRow { url: "http://e.com/a".into(), depth: 1, parent: Some("http://e.com/".into()), seq: 2, done: false },
+            FrontierRow { url: "not a url".into(), depth: 1, parent: None, seq: 3, done: false },
+        ];
+        let c = checkpoint_from(&rows);
+        assert_eq!(c.done.len(), 1);
+        assert_eq!(c.queued.len(), 1);
+        assert_eq!((c.queued[0].depth, c.queued[0].parent.as_ref().map(Url::as_str)), (1, Some("http://e.com/")));
+    }
+}
