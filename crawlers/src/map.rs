@@ -199,7 +199,7 @@ impl Found {
             })
             .collect();
         // Stable: equal scores keep discovery order.
-        links.sort_by(|a, b| b.0.cmp(&a.0));
+        links.sort_by_key(|(score, _)| std::cmp::Reverse(*score));
         links.into_iter().take(opts.limit).map(|(_, l)| l).collect()
     }
 }

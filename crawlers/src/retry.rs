@@ -135,7 +135,10 @@ mod tests {
 
     /// Answers from a script, in order; no network, so the paused clock measures only the
     /// retry waits.
-    struct Scripted(Mutex<Vec<Result<(u16, Option<&'static str>), FetchError>>>);
+    /// A status and an optional `Retry-After`, or an error.
+    type Answer = Result<(u16, Option<&'static str>), FetchError>;
+
+    struct Scripted(Mutex<Vec<Answer>>);
 
     #[async_trait::async_trait]
     impl Fetcher for Scripted {
