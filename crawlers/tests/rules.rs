@@ -167,10 +167,13 @@ async fn non_html_can_be_skipped_without_downloading_it() {
 #[tokio::test]
 async fn bad_start_urls_fail_their_page_clearly() {
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let site = FixtureServer::start_crawl_site(CrawlSiteConfig::default()).await;
     for (start, code) in [
         ("ftp://127.0.0.1/".to_owned(), "target_forbidden"),
         ("http://no-such-host.invalid/".to_owned(), "dns_failure"),
         (format!("http://127.0.0.1:{closed}/"), "network_error"),
+        // TLS to a plain-HTTP server: the handshake fails.
+        (format!("https://{}/", site.addr), "network_error"),
     ] {
         let opts = CrawlOptions { retry: RetryPolicy::none(), ..quick() };
         let (pages, summary) = crawl_from(&start, opts).await;
@@ -179,7 +182,6 @@ async fn bad_start_urls_fail_their_page_clearly() {
         assert_eq!(page.result.as_ref().unwrap_err().code(), code, "{start}");
         assert_eq!(summary.errors, 1);
     }
-    let site = FixtureServer::start_crawl_site(CrawlSiteConfig::default()).await;
     let (pages, _) = crawl_from(&site.url("/missing.html"), CrawlOptions { sitemap: SitemapMode::Skip, ..quick() }).await;
     assert_eq!((pages.len(), status(&pages, "/missing.html")), (1, 404), "a 404 start page is recorded, and the crawl ends");
 
