@@ -88,6 +88,35 @@ struct CrawlArgs {
     /// Allow loopback and private addresses (also ACE_ALLOW_PRIVATE_NETWORKS=1).
     #[arg(long, env = "ACE_ALLOW_PRIVATE_NETWORKS", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
     allow_private_networks: bool,
+    /// never: plain HTTP (the default). always/auto need the browser pool, which only
+    /// `ace-web serve` runs: submit a crawl job there to render pages.
+    #[arg(long, value_name = "auto|always|never", default_value = "never")]
+    render: String,
+    /// Also write each HTML page's main content: markdown (.md), text (.txt) or html
+    /// (.main.html), beside the raw page (repeatable, or comma-separated). raw: only the page.
+    #[arg(long, value_name = "FORMAT", value_delimiter = ',', default_value = "raw")]
+    format: Vec<String>,
+    /// Seconds between two requests to one host (robots.txt Crawl-delay can raise it).
+    #[arg(long, value_name = "SECONDS")]
+    delay: Option<f64>,
+    /// Requests in flight at once to one host (default: --concurrency).
+    #[arg(long, value_name = "N")]
+    per_host_concurrency: Option<usize>,
+    /// Sitemaps: include (seed the crawl with them), skip, or only (crawl just their URLs).
+    #[arg(long, value_name = "include|skip|only", default_value = "include")]
+    sitemap: String,
+    /// Tries per page on network errors, 5xx and 429 (1: no retries).
+    #[arg(long, value_name = "N", default_value_t = 3)]
+    attempts: u32,
+    /// Whole-request timeout per page, in seconds.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    timeout: u64,
+    /// Largest page body, in bytes.
+    #[arg(long, value_name = "BYTES", default_value_t = 10 * 1024 * 1024)]
+    max_body: u64,
+    /// Leave answers that are not HTML out (only their headers are read).
+    #[arg(long)]
+    skip_non_html: bool,
 }
 
 #[derive(Debug, Args)]
@@ -249,7 +278,9 @@ async fn signal() {
 }
 
 async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
-    use ace_crawlers::crawl::{CrawlOptions, Crawler};
+    use ace_crawlers::crawl::{CrawlOptions, Crawler, NonHtml};
+    use ace_crawlers::retry::RetryPolicy;
+    use ace_crawlers::sitemap::SitemapMode;
     use ace_crawlers::output::DirWriter;
     use ace_crawlers::{FetchGuard, FetchOptions, HttpFetcher};
 
@@ -260,8 +291,48 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
     let guard = if args.allow_private_networks { FetchGuard::allow_all() } else { FetchGuard::deny_private() };
     let guard_check = guard.check_resolved(&start).await;
     guard_check.map_err(|e| anyhow::anyhow!("{e} (pass --allow-private-networks to crawl local addresses)"))?;
-    let fetcher = std::sync::Arc::new(HttpFetcher::new(guard, FetchOptions::default())?);
+    match args.render.as_str() {
+        "never" => {}
+        "always" | "auto" => anyhow::bail!(
+            "--render {} needs the browser pool, which `ace-web crawl` does not start; run `ace-web serve` and submit a crawl job, or use --render never",
+            args.render
+        ),
+        other => anyhow::bail!("--render takes auto, always or never, not {other:?}"),
+    }
+    let mut formats = Vec::new();
+    for f in &args.format {
+        match f.as_str() {
+            "raw" | "rawHtml" => {}
+            "markdown" => formats.push(ace_extractors::OutputFormat::Markdown),
+            "text" => formats.push(ace_extractors::OutputFormat::Text),
+            "html" => formats.push(ace_extractors::OutputFormat::Html),
+            other => anyhow::bail!("--format takes raw, markdown, text or html, not {other:?}"),
+        }
+    }
+    let sitemap = match args.sitemap.as_str() {
+        "include" => SitemapMode::Include,
+        "skip" => SitemapMode::Skip,
+        "only" => SitemapMode::Only,
+        other => anyhow::bail!("--sitemap takes include, skip or only, not {other:?}"),
+    };
+    let delay = match args.delay {
+        Some(d) if !(0.0..=600.0).contains(&d) => anyhow::bail!("--delay takes seconds between 0 and 600"),
+        d => d.map(Duration::from_secs_f64),
+    };
+    let fetch = FetchOptions {
+        timeout: Duration::from_secs(args.timeout.max(1)),
+        max_body_bytes: args.max_body,
+        follow_redirects: false,
+        ..FetchOptions::default()
+    };
+    let fetcher = std::sync::Arc::new(HttpFetcher::new(guard, fetch.clone())?);
     let opts = CrawlOptions {
+        per_host_concurrency: args.per_host_concurrency,
+        delay,
+        sitemap,
+        retry: RetryPolicy { attempts: args.attempts.max(1), ..RetryPolicy::default() },
+        non_html: if args.skip_non_html { NonHtml::Skip } else { NonHtml::Record },
+        fetch,
         max_depth: args.depth,
         limit: args.limit,
         include_paths: regexes(&args.include)?,
@@ -272,7 +343,7 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
         concurrency: args.concurrency.max(1),
         ..CrawlOptions::default()
     };
-    let writer = DirWriter::create(&args.out).with_context(|| format!("cannot write to {}", args.out.display()))?;
+    let writer = DirWriter::with_formats(&args.out, &formats).with_context(|| format!("cannot write to {}", args.out.display()))?;
     let (tx, mut rx) = tokio::sync::mpsc::channel(1024);
     let cancel = CancellationToken::new();
     let on_signal = cancel.clone();
@@ -288,11 +359,13 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
     let summary = crawl.await?;
     let totals = writer.finish()?;
     eprintln!(
-        "ace-web crawl: {} pages fetched ({} errors, {} disallowed by robots.txt, {} trap URLs and {} query variants of static files skipped){}; {} files, {} bytes in {}",
+        "ace-web crawl: {} pages fetched ({} errors, {} from sitemaps, {} disallowed by robots.txt, {} trap URLs, {} non-HTML and {} query variants of static files skipped){}; {} files, {} bytes in {}",
         summary.fetched,
         summary.errors,
+        summary.sitemap_urls,
         summary.disallowed_by_robots,
         summary.trapped,
+        summary.non_html_skipped,
         summary.static_variants,
         if summary.hit_limit { ", stopped at the limit" } else if summary.cancelled { ", interrupted" } else { "" },
         totals.files,

@@ -3,10 +3,14 @@
 //! The frontier is a FIFO of `(url, depth, parent)`, so pages come in depth order; a URL
 //! enters it once, after [`normalize`](crate::normalize::normalize), if it is in scope
 //! (host, include/exclude regexes on the path, robots.txt), is not an asset, and trips no
-//! trap guard (URL length, path depth, a segment repeated over and over). Up to
-//! `concurrency` fetches run at once; each fetch task also extracts and resolves its page's
-//! links, so that CPU work spreads over the runtime's threads. Every fetched URL (and its
-//! redirect target) is marked seen, so no URL is requested twice.
+//! trap guard (URL length, path depth, a segment repeated over and over, pages per pattern).
+//! Before the first fetch the start origin's robots.txt is read (its `Crawl-delay` sets the
+//! origin's [`Politeness`], its `Sitemap:` lines seed the frontier through
+//! [`sitemap::discover`]). Up to `concurrency` fetch tasks run at once; each waits for its
+//! origin's politeness gate, fetches with retries ([`fetch_with_retry`]), and extracts and
+//! resolves its page's links (decoded in the page's charset), so that CPU work spreads over
+//! the runtime's threads. Every fetched URL (and its redirect target) is marked seen, so no
+//! URL is requested twice, and a crawl can resume from a [`CrawlCheckpoint`].
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -18,9 +22,23 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::checkpoint::{CrawlCheckpoint, QueuedUrl};
 use crate::links::extract_links;
 use crate::normalize::normalize;
+use crate::politeness::Politeness;
+use crate::retry::{fetch_with_retry, RetryPolicy};
+use crate::sitemap::{self, SitemapLimits, SitemapMode};
 use crate::{FetchError, FetchOptions, FetchedPage, Fetcher};
+
+/// What to do with answers that are not HTML (PDFs, images, JSON).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NonHtml {
+    /// Fetch and record them (no links are taken from them).
+    #[default]
+    Record,
+    /// Stop at their headers and leave them out of the results (counted in the summary).
+    Skip,
+}
 
 /// What to crawl and how hard.
 #[derive(Debug, Clone)]
@@ -41,8 +59,24 @@ pub struct CrawlOptions {
     pub ignore_robots: bool,
     /// Drop utm_* and similar tracking parameters before deduplicating.
     pub strip_tracking_params: bool,
-    /// Fetches in flight at once.
+    /// Fetches in flight at once, over all hosts.
     pub concurrency: usize,
+    /// Fetches in flight at once to one origin; `None`: as many as `concurrency`. An origin
+    /// with a delay gets one at a time.
+    pub per_host_concurrency: Option<usize>,
+    /// Time between two requests to one origin (Firecrawl's `delay`); robots.txt
+    /// `Crawl-delay` raises it for its origin.
+    pub delay: Option<Duration>,
+    /// The longest `Crawl-delay` obeyed (a site asking for an hour gets this).
+    pub max_crawl_delay: Duration,
+    /// Retries on network errors, 5xx and 429.
+    pub retry: RetryPolicy,
+    /// Whether sitemaps seed the frontier, or are the frontier.
+    pub sitemap: SitemapMode,
+    /// Bounds on sitemap discovery.
+    pub sitemap_limits: SitemapLimits,
+    /// Non-HTML answers: recorded or skipped.
+    pub non_html: NonHtml,
     /// Per-fetch limits.
     pub fetch: FetchOptions,
     /// Trap guard: longest URL followed.
@@ -74,6 +108,13 @@ impl Default for CrawlOptions {
             ignore_robots: false,
             strip_tracking_params: true,
             concurrency: 32,
+            per_host_concurrency: None,
+            delay: None,
+            max_crawl_delay: Duration::from_secs(30),
+            retry: RetryPolicy::default(),
+            sitemap: SitemapMode::Include,
+            sitemap_limits: SitemapLimits::default(),
+            non_html: NonHtml::Record,
             fetch: FetchOptions { follow_redirects: false, ..FetchOptions::default() },
             max_url_length: 2048,
             max_path_segments: 32,
@@ -96,14 +137,18 @@ pub struct CrawledPage {
     pub parent: Option<Url>,
     /// The response, or why there is none.
     pub result: Result<FetchedPage, FetchError>,
+    /// Requests made for it (more than one when retried).
+    pub attempts: u32,
     /// In-scope links found on it that were new to the crawl.
     pub new_links: usize,
+    /// Those links as queued: record them with the page to make the crawl resumable.
+    pub discovered: Vec<QueuedUrl>,
 }
 
 /// Totals of a finished crawl.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CrawlSummary {
-    /// Pages requested.
+    /// Pages requested (by this run and, when resumed, the runs before it).
     pub fetched: u64,
     /// Requests that produced no response.
     pub errors: u64,
@@ -113,6 +158,12 @@ pub struct CrawlSummary {
     pub trapped: u64,
     /// Query-string variants of static files not fetched.
     pub static_variants: u64,
+    /// Non-HTML answers left out ([`NonHtml::Skip`]).
+    pub non_html_skipped: u64,
+    /// URLs the sitemaps listed.
+    pub sitemap_urls: u64,
+    /// Pages a resumed crawl found already done.
+    pub resumed_done: u64,
     /// Whether the limit stopped the crawl with URLs still queued.
     pub hit_limit: bool,
     /// Whether the crawl was cancelled.
@@ -124,6 +175,9 @@ const ASSET_EXTENSIONS: [&str; 30] = [
     "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp", "woff", "woff2", "ttf",
     "otf", "eot", "mp3", "mp4", "webm", "ogg", "wav", "avi", "mov", "zip", "gz", "tgz", "exe", "dmg",
 ];
+
+/// Content types whose links a crawl follows.
+const HTML_TYPES: [&str; 2] = ["text/html", "application/xhtml"];
 
 /// A crawl of one site.
 pub struct Crawler {
@@ -143,15 +197,51 @@ struct Scope {
     exclude: Vec<Regex>,
 }
 
+/// The crawl's memory of URLs: what was seen, what waits, and the trap counters.
+#[derive(Default)]
+struct Frontier {
+    seen: HashSet<String>,
+    queue: VecDeque<(Url, u32, Option<Url>)>,
+    patterns: HashMap<String, u64>,
+    /// Paths (without query) that answered as static files, and paths whose fetch ended.
+    static_paths: HashSet<String>,
+    completed: HashSet<String>,
+}
+
+/// Why a candidate URL was not queued.
+enum Refused {
+    Seen,
+    OutOfScope,
+    StaticVariant,
+    Trap,
+}
+
+type RobotsCache = HashMap<String, Option<texting_robots::Robot>>;
+
 impl Crawler {
     /// A crawler that fetches through `fetcher`.
-    pub fn new(fetcher: Arc<dyn Fetcher>, opts: CrawlOptions) -> Crawler {
+    pub fn new(fetcher: Arc<dyn Fetcher>, mut opts: CrawlOptions) -> Crawler {
+        if opts.non_html == NonHtml::Skip && opts.fetch.content_types.is_empty() {
+            opts.fetch.content_types = html_content_types();
+        }
         Crawler { fetcher, opts: Arc::new(opts) }
     }
 
     /// Crawls from `start`, sending each page to `pages` as it completes. Returns when the
     /// frontier is empty, the limit is reached, `cancel` fires, or the receiver is dropped.
     pub async fn run(&self, start: Url, pages: mpsc::Sender<CrawledPage>, cancel: CancellationToken) -> CrawlSummary {
+        self.resume(start, CrawlCheckpoint::default(), pages, cancel).await
+    }
+
+    /// Like [`run`](Self::run), but goes on from `checkpoint`: its done pages are not fetched
+    /// again and its queued URLs are visited first.
+    pub async fn resume(
+        &self,
+        start: Url,
+        checkpoint: CrawlCheckpoint,
+        pages: mpsc::Sender<CrawledPage>,
+        cancel: CancellationToken,
+    ) -> CrawlSummary {
         let opts = &self.opts;
         let mut start = start;
         normalize(&mut start, opts.strip_tracking_params);
@@ -160,49 +250,73 @@ impl Crawler {
             include: opts.include_paths.clone(),
             exclude: opts.exclude_paths.clone(),
         };
-        let mut robots: HashMap<String, Option<texting_robots::Robot>> = HashMap::new();
-        let mut summary = CrawlSummary::default();
-        let mut seen: HashSet<String> = HashSet::from([start.to_string()]);
-        let mut frontier: VecDeque<(Url, u32, Option<Url>)> = VecDeque::from([(start, 0, None)]);
+        let politeness = Arc::new(Politeness::new(opts.per_host_concurrency.unwrap_or(opts.concurrency), opts.delay));
+        let mut robots: RobotsCache = HashMap::new();
+        let mut summary = CrawlSummary { resumed_done: checkpoint.done.len() as u64, fetched: checkpoint.done.len() as u64, ..CrawlSummary::default() };
+        let mut f = Frontier::default();
+        for done in &checkpoint.done {
+            f.seen.insert(done.to_string());
+            f.completed.insert(without_query(done).to_owned());
+            *f.patterns.entry(pattern_of(done)).or_default() += 1;
+        }
+        for q in checkpoint.queued {
+            if f.seen.insert(q.url.to_string()) {
+                *f.patterns.entry(pattern_of(&q.url)).or_default() += 1;
+                f.queue.push_back((q.url, q.depth, q.parent));
+            }
+        }
+        let declared = self.robots_for(&start, &mut robots, &politeness).await;
+        let mut seeds: Vec<QueuedUrl> = Vec::new();
+        if opts.sitemap != SitemapMode::Skip && opts.max_depth.is_none_or(|d| d >= 1) {
+            let listed = sitemap::discover(&*self.fetcher, &start, &declared, &opts.fetch, &opts.sitemap_limits).await;
+            summary.sitemap_urls = listed.len() as u64;
+            let sitemap_url = start.join("/sitemap.xml").ok();
+            for url in listed {
+                match self.admit(&scope, &mut f, url.clone(), &mut summary) {
+                    Ok(()) => seeds.push(QueuedUrl { url, depth: 1, parent: sitemap_url.clone() }),
+                    Err(Refused::Seen) if url == start && opts.sitemap == SitemapMode::Only => {}
+                    Err(_) => {}
+                }
+            }
+        }
+        let start_needed = opts.sitemap != SitemapMode::Only || (seeds.is_empty() && f.queue.is_empty());
+        if start_needed && !f.seen.contains(start.as_str()) {
+            f.seen.insert(start.to_string());
+            f.queue.push_front((start.clone(), 0, None));
+        }
+        // Seeds are queued with the start page's record, so a resumed crawl has them too.
+        let mut pending_seeds = seeds.clone();
+        for s in seeds {
+            f.queue.push_back((s.url, s.depth, s.parent));
+        }
+        let follow_links = opts.sitemap != SitemapMode::Only;
         let mut in_flight = JoinSet::new();
-        let mut delay = Duration::ZERO;
-        // Paths (without query) that answered as static files, and paths whose fetch ended.
-        let mut static_paths: HashSet<String> = HashSet::new();
-        let mut completed: HashSet<String> = HashSet::new();
-        let mut patterns: HashMap<String, u64> = HashMap::new();
         loop {
             // A query variant whose plain path is still queued or in flight waits for it, so
             // that it is known whether the path is a static file (and the variant redundant).
             let mut waiting = Vec::new();
             while in_flight.len() < opts.concurrency.max(1) && !cancel.is_cancelled() {
                 if opts.limit.is_some_and(|limit| summary.fetched >= limit) {
-                    summary.hit_limit = !frontier.is_empty();
+                    summary.hit_limit = !f.queue.is_empty();
                     break;
                 }
-                let Some((url, depth, parent)) = frontier.pop_front() else { break };
-                if self.is_static_variant(&static_paths, &url) {
+                let Some((url, depth, parent)) = f.queue.pop_front() else { break };
+                if self.is_static_variant(&f.static_paths, &url) {
                     summary.static_variants += 1;
                     continue;
                 }
                 if opts.skip_static_query_variants && url.query().is_some() && !in_flight.is_empty() {
                     let base = without_query(&url);
-                    if seen.contains(base) && !completed.contains(base) {
+                    if f.seen.contains(base) && !f.completed.contains(base) {
                         waiting.push((url, depth, parent));
                         continue;
                     }
                 }
-                let origin = url.origin().ascii_serialization();
                 if !opts.ignore_robots {
-                    if !robots.contains_key(&origin) {
-                        let robot = self.fetch_robots(&url).await;
-                        if let Some(d) = robot.as_ref().and_then(|r| r.delay) {
-                            delay = delay.max(Duration::from_secs_f32(d.clamp(0.0, 60.0)));
-                        }
-                        robots.insert(origin.clone(), robot);
-                    }
-                    if let Some(Some(robot)) = robots.get(&origin) {
+                    self.robots_for(&url, &mut robots, &politeness).await;
+                    if let Some(Some(robot)) = robots.get(&url.origin().ascii_serialization()) {
                         if !robot.allowed(url.as_str()) {
-                            completed.insert(without_query(&url).to_owned());
+                            f.completed.insert(without_query(&url).to_owned());
                             summary.disallowed_by_robots += 1;
                             continue;
                         }
@@ -211,25 +325,21 @@ impl Crawler {
                 summary.fetched += 1;
                 let fetcher = self.fetcher.clone();
                 let task_opts = self.opts.clone();
-                if !delay.is_zero() {
-                    // Crawl-delay: one request at a time, spaced out.
-                    while in_flight.join_next().await.is_some() {}
-                    tokio::time::sleep(delay).await;
-                }
+                let gate = politeness.clone();
                 in_flight.spawn(async move {
-                    let result = fetcher.fetch(&url, &task_opts.fetch).await;
-                    let links = match &result {
+                    let origin = url.origin().ascii_serialization();
+                    let permit = gate.acquire(&origin).await;
+                    let attempted = fetch_with_retry(&*fetcher, &url, &task_opts.fetch, &task_opts.retry).await;
+                    drop(permit);
+                    let links = match &attempted.result {
                         Ok(page) => page_links(page, task_opts.strip_tracking_params),
                         Err(_) => Vec::new(),
                     };
-                    (url, depth, parent, result, links)
+                    (url, depth, parent, attempted, links)
                 });
-                if !delay.is_zero() {
-                    break;
-                }
             }
             for item in waiting.into_iter().rev() {
-                frontier.push_front(item);
+                f.queue.push_front(item);
             }
             let next = tokio::select! {
                 next = in_flight.join_next() => next,
@@ -240,51 +350,42 @@ impl Crawler {
                 }
             };
             let Some(joined) = next else { break };
-            let Ok((url, depth, parent, result, links)) = joined else { continue };
-            completed.insert(without_query(&url).to_owned());
-            let mut new_links = 0;
+            let Ok((url, depth, parent, attempted, links)) = joined else { continue };
+            f.completed.insert(without_query(&url).to_owned());
+            let mut discovered = Vec::new();
+            if depth == 0 {
+                discovered.append(&mut pending_seeds);
+            }
+            let result = attempted.result;
             match &result {
                 Ok(page) => {
                     let mut final_url = page.final_url.clone();
                     normalize(&mut final_url, opts.strip_tracking_params);
-                    seen.insert(final_url.to_string());
-                    completed.insert(without_query(&final_url).to_owned());
+                    f.seen.insert(final_url.to_string());
+                    f.completed.insert(without_query(&final_url).to_owned());
                     if opts.skip_static_query_variants && page.header("etag").is_some() && page.header("last-modified").is_some() {
-                        static_paths.insert(without_query(&final_url).to_owned());
+                        f.static_paths.insert(without_query(&final_url).to_owned());
                     }
                     // A redirect is not a hop: its target keeps the page's depth.
                     let redirect = redirect_target(page, opts.strip_tracking_params);
                     let child_depth = if redirect.is_some() { depth } else { depth + 1 };
+                    let links = if follow_links { links } else { Vec::new() };
                     if opts.max_depth.is_none_or(|max| child_depth <= max) {
                         for link in redirect.into_iter().chain(links) {
-                            if !self.in_scope(&scope, &link) {
-                                continue;
+                            if self.admit(&scope, &mut f, link.clone(), &mut summary).is_ok() {
+                                f.queue.push_back((link.clone(), child_depth, Some(url.clone())));
+                                discovered.push(QueuedUrl { url: link, depth: child_depth, parent: Some(url.clone()) });
                             }
-                            if seen.contains(link.as_str()) {
-                                continue;
-                            }
-                            if self.is_static_variant(&static_paths, &link) {
-                                seen.insert(link.to_string());
-                                summary.static_variants += 1;
-                                continue;
-                            }
-                            let per_pattern = patterns.entry(pattern_of(&link)).or_default();
-                            let trapped = self.is_trap(&link) || *per_pattern >= opts.max_pages_per_pattern;
-                            // Marked seen either way, so each URL is judged (and counted) once.
-                            seen.insert(link.to_string());
-                            if trapped {
-                                summary.trapped += 1;
-                                continue;
-                            }
-                            *per_pattern += 1;
-                            new_links += 1;
-                            frontier.push_back((link, child_depth, Some(url.clone())));
                         }
                     }
                 }
+                Err(FetchError::UnwantedContent { .. }) if opts.non_html == NonHtml::Skip => {
+                    summary.non_html_skipped += 1;
+                    continue;
+                }
                 Err(_) => summary.errors += 1,
             }
-            let page = CrawledPage { url, depth, parent, result, new_links };
+            let page = CrawledPage { url, depth, parent, result, attempts: attempted.attempts, new_links: discovered.len(), discovered };
             if pages.send(page).await.is_err() {
                 in_flight.abort_all();
                 summary.cancelled = true;
@@ -292,6 +393,29 @@ impl Crawler {
             }
         }
         summary
+    }
+
+    /// Marks `link` seen and says whether it should be queued.
+    fn admit(&self, scope: &Scope, f: &mut Frontier, link: Url, summary: &mut CrawlSummary) -> Result<(), Refused> {
+        if !self.in_scope(scope, &link) {
+            return Err(Refused::OutOfScope);
+        }
+        if f.seen.contains(link.as_str()) {
+            return Err(Refused::Seen);
+        }
+        // Marked seen either way, so each URL is judged (and counted) once.
+        f.seen.insert(link.to_string());
+        if self.is_static_variant(&f.static_paths, &link) {
+            summary.static_variants += 1;
+            return Err(Refused::StaticVariant);
+        }
+        let per_pattern = f.patterns.entry(pattern_of(&link)).or_default();
+        if self.is_trap(&link) || *per_pattern >= self.opts.max_pages_per_pattern {
+            summary.trapped += 1;
+            return Err(Refused::Trap);
+        }
+        *per_pattern += 1;
+        Ok(())
     }
 
     fn in_scope(&self, scope: &Scope, url: &Url) -> bool {
@@ -337,10 +461,33 @@ impl Crawler {
         })
     }
 
+    /// Reads `url`'s origin's robots.txt once (unless robots are ignored), applies its
+    /// `Crawl-delay`, and returns its `Sitemap:` lines.
+    async fn robots_for(&self, url: &Url, cache: &mut RobotsCache, politeness: &Politeness) -> Vec<String> {
+        if self.opts.ignore_robots {
+            return Vec::new();
+        }
+        let origin = url.origin().ascii_serialization();
+        if !cache.contains_key(&origin) {
+            let robot = self.fetch_robots(url).await;
+            if let Some(d) = robot.as_ref().and_then(|r| r.delay) {
+                let delay = Duration::try_from_secs_f32(d.max(0.0)).unwrap_or(self.opts.max_crawl_delay);
+                politeness.set_delay(&origin, delay.min(self.opts.max_crawl_delay));
+            }
+            cache.insert(origin.clone(), robot);
+        }
+        cache.get(&origin).and_then(|r| r.as_ref()).map(|r| r.sitemaps.clone()).unwrap_or_default()
+    }
+
     async fn fetch_robots(&self, url: &Url) -> Option<texting_robots::Robot> {
         let robots_url = url.join("/robots.txt").ok()?;
-        let opts = FetchOptions { timeout: Duration::from_secs(10), max_body_bytes: 512 * 1024, ..FetchOptions::default() };
-        let page = self.fetcher.fetch(&robots_url, &opts).await.ok()?;
+        let opts = FetchOptions {
+            timeout: Duration::from_secs(10),
+            read_timeout: self.opts.fetch.read_timeout.min(Duration::from_secs(10)),
+            max_body_bytes: 512 * 1024,
+            ..FetchOptions::default()
+        };
+        let page = fetch_with_retry(&*self.fetcher, &robots_url, &opts, &self.opts.retry).await.result.ok()?;
         if !(200..300).contains(&page.status) {
             // No robots.txt (or an error page): everything is allowed.
             return None;
@@ -382,13 +529,30 @@ fn redirect_target(page: &FetchedPage, strip_tracking: bool) -> Option<Url> {
     Some(target)
 }
 
-/// The absolute, normalised links of an HTML page.
-fn page_links(page: &FetchedPage, strip_tracking: bool) -> Vec<Url> {
-    let is_html = page.header("content-type").is_none_or(|ct| ct.contains("html"));
-    if !is_html || !(200..300).contains(&page.status) {
+/// Whether a page is HTML (a page without a `Content-Type` is sniffed as HTML).
+pub fn is_html(page: &FetchedPage) -> bool {
+    page.header("content-type").is_none_or(|ct| {
+        let ct = ct.trim().to_ascii_lowercase();
+        HTML_TYPES.iter().any(|t| ct.starts_with(t))
+    })
+}
+
+/// The content types a crawl that skips non-HTML answers asks for.
+pub fn html_content_types() -> Vec<String> {
+    HTML_TYPES.iter().map(|t| (*t).to_owned()).collect()
+}
+
+/// The absolute, normalised links of an HTML page. The body is decoded in its charset
+/// (BOM, header, `<meta>`, then a guess) first, and query strings are encoded in it, as a
+/// browser would.
+pub fn page_links(page: &FetchedPage, strip_tracking: bool) -> Vec<Url> {
+    if !is_html(page) || !(200..300).contains(&page.status) {
         return Vec::new();
     }
-    let links = extract_links(&page.body);
+    let (text, encoding) = ace_extractors::charset::decode(&page.body, page.header("content-type"));
+    let links = extract_links(text.as_bytes());
+    let encode_query: &dyn Fn(&str) -> std::borrow::Cow<'_, [u8]> = &|s| encoding.encode(s).0;
+    let legacy = encoding != encoding_rs::UTF_8;
     let base = links.base.as_deref().and_then(|b| page.final_url.join(b).ok()).unwrap_or_else(|| page.final_url.clone());
     let mut out = Vec::with_capacity(links.hrefs.len());
     let mut local: HashSet<&str> = HashSet::with_capacity(links.hrefs.len());
@@ -397,7 +561,12 @@ fn page_links(page: &FetchedPage, strip_tracking: bool) -> Vec<Url> {
         if !local.insert(href.split('#').next().unwrap_or(href)) {
             continue;
         }
-        if let Ok(mut url) = base.join(href) {
+        let joined = if legacy {
+            Url::options().base_url(Some(&base)).encoding_override(Some(encode_query)).parse(href)
+        } else {
+            base.join(href)
+        };
+        if let Ok(mut url) = joined {
             normalize(&mut url, strip_tracking);
             out.push(url);
         }

@@ -26,6 +26,14 @@ pub struct FetchOptions {
     /// Follow redirects (each hop guarded). A crawler turns this off to dedupe and scope
     /// redirect targets itself.
     pub follow_redirects: bool,
+    /// Most time to wait for the response headers, and then between two chunks of the body:
+    /// a server that stalls (or drips a byte a minute) fails with [`FetchError::Timeout`]
+    /// long before [`timeout`](Self::timeout) would.
+    pub read_timeout: Duration,
+    /// Only read bodies whose `Content-Type` starts with one of these (case-insensitive);
+    /// others fail with [`FetchError::UnwantedContent`] before their body is downloaded.
+    /// Empty: every type. A response without a `Content-Type` is always read.
+    pub content_types: Vec<String>,
 }
 
 impl Default for FetchOptions {
@@ -35,6 +43,8 @@ impl Default for FetchOptions {
             max_body_bytes: 10 * 1024 * 1024,
             headers: Vec::new(),
             follow_redirects: true,
+            read_timeout: Duration::from_secs(20),
+            content_types: Vec::new(),
         }
     }
 }
@@ -80,6 +90,9 @@ pub struct HttpFetcher {
     max_redirects: usize,
 }
 
+/// The longest a TCP (and TLS) connection may take to open; the whole-request timeout caps it.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// The limit on redirect hops, after which a chain is treated as a loop.
 const MAX_REDIRECTS: usize = 10;
 
@@ -101,7 +114,7 @@ impl HttpFetcher {
                 .user_agent(concat!("ace-web/", env!("CARGO_PKG_VERSION")))
                 .redirect(policy)
                 .dns_resolver(Arc::new(GuardedResolver { guard }))
-                .connect_timeout(defaults.timeout.min(Duration::from_secs(10)))
+                .connect_timeout(defaults.timeout.min(CONNECT_TIMEOUT))
                 .pool_max_idle_per_host(64)
                 .build()
                 .map_err(|e| FetchError::Client(e.to_string()))
@@ -156,7 +169,12 @@ impl Fetcher for HttpFetcher {
         for (name, value) in &opts.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let response = request.send().await.map_err(|e| self.map_error(url, e, opts.timeout))?;
+        let read_timeout = opts.read_timeout.min(opts.timeout);
+        let timed_out = || FetchError::Timeout { url: url.to_string(), after: read_timeout };
+        let response = tokio::time::timeout(read_timeout, request.send())
+            .await
+            .map_err(|_| timed_out())?
+            .map_err(|e| self.map_error(url, e, opts.timeout))?;
         let status = response.status().as_u16();
         let final_url = response.url().clone();
         let headers = response
@@ -168,9 +186,17 @@ impl Fetcher for HttpFetcher {
         if response.content_length().is_some_and(|n| n > opts.max_body_bytes) {
             return Err(too_large());
         }
+        if !opts.content_types.is_empty() {
+            if let Some(ct) = response.headers().get(http::header::CONTENT_TYPE) {
+                let ct = String::from_utf8_lossy(ct.as_bytes()).trim().to_ascii_lowercase();
+                if !opts.content_types.iter().any(|want| ct.starts_with(&want.to_ascii_lowercase())) {
+                    return Err(FetchError::UnwantedContent { url: final_url.to_string(), content_type: ct });
+                }
+            }
+        }
         let mut body = BytesMut::new();
         let mut stream = response.bytes_stream();
-        while let Some(chunk) = stream.next().await {
+        while let Some(chunk) = tokio::time::timeout(read_timeout, stream.next()).await.map_err(|_| timed_out())? {
             let chunk = chunk.map_err(|e| self.map_error(url, e, opts.timeout))?;
             if (body.len() + chunk.len()) as u64 > opts.max_body_bytes {
                 return Err(too_large());

@@ -18,14 +18,19 @@
 //! # Ok(()) }
 //! ```
 
+pub mod checkpoint;
 pub mod crawl;
 mod fetch;
 mod guard;
 pub mod links;
+pub mod map;
 pub mod normalize;
 pub mod output;
+pub mod politeness;
 mod render;
+pub mod retry;
 pub mod scrape;
+pub mod sitemap;
 
 pub use fetch::{FetchOptions, FetchedPage, Fetcher, HttpFetcher};
 pub use guard::{FetchGuard, Forbidden};
@@ -34,7 +39,7 @@ pub use render::{NetworkRequest, RenderOptions, RenderedPage, Renderer, Screensh
 use std::time::Duration;
 
 /// Why a fetch did not produce a page.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 pub enum FetchError {
     /// The URL is not http(s) or cannot be fetched as written.
     #[error("invalid URL {url}: {reason}")]
@@ -85,6 +90,23 @@ pub enum FetchError {
         /// The limit in bytes.
         limit: u64,
     },
+    /// The response is of a type the caller did not ask for (see
+    /// [`FetchOptions::content_types`]); its body was not downloaded.
+    #[error("{url} is {content_type}, not a type this fetch reads")]
+    UnwantedContent {
+        /// The URL.
+        url: String,
+        /// The response's `Content-Type`.
+        content_type: String,
+    },
+    /// A document could not be read as what it claims to be (a sitemap that is not XML).
+    #[error("cannot read {url}: {reason}")]
+    BadContent {
+        /// The URL.
+        url: String,
+        /// What is wrong with it.
+        reason: String,
+    },
     /// The fetcher could not be built (TLS backend, say).
     #[error("cannot build the HTTP client: {0}")]
     Client(String),
@@ -106,6 +128,8 @@ impl FetchError {
             FetchError::Timeout { .. } => "timeout",
             FetchError::TooManyRedirects { .. } => "too_many_redirects",
             FetchError::TooLarge { .. } => "too_large",
+            FetchError::UnwantedContent { .. } => "unsupported_content_type",
+            FetchError::BadContent { .. } => "bad_content",
             FetchError::Client(_) => "internal",
         }
     }

@@ -2,13 +2,15 @@
 //! with one record per page (URL, final URL, status, depth, parent, timings, file).
 //!
 //! Files are written on a plain thread fed by a channel, so disk I/O never blocks the async
-//! runtime that drives the fetches.
+//! runtime that drives the fetches. With extra formats ([`DirWriter::with_formats`]) each HTML
+//! page is also extracted (main content as Markdown, text or HTML) into a file beside it.
 
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+use ace_extractors::{Input, Options, OutputFormat};
 use serde_json::json;
 use url::Url;
 
@@ -35,11 +37,19 @@ pub struct WriteTotals {
 impl DirWriter {
     /// Creates `dir` (and `dir/pages`) and starts the writer thread.
     pub fn create(dir: &Path) -> std::io::Result<DirWriter> {
+        DirWriter::with_formats(dir, &[])
+    }
+
+    /// Like [`create`](Self::create), and also writes each HTML page's main content in
+    /// `formats` (`markdown` to `<file>.md`, `text` to `<file>.txt`, `html` to
+    /// `<file>.main.html`), listed in the page's record under `formats`.
+    pub fn with_formats(dir: &Path, formats: &[OutputFormat]) -> std::io::Result<DirWriter> {
         std::fs::create_dir_all(dir.join("pages"))?;
         let index = BufWriter::with_capacity(1 << 20, std::fs::File::create(dir.join("index.jsonl"))?);
         let (tx, rx) = mpsc::sync_channel::<CrawledPage>(1024);
         let root = dir.to_owned();
-        let thread = std::thread::spawn(move || write_all(&root, index, rx));
+        let formats = formats.to_vec();
+        let thread = std::thread::spawn(move || write_all(&root, index, rx, &formats));
         Ok(DirWriter { tx: Some(tx), thread: Some(thread) })
     }
 
@@ -58,7 +68,27 @@ impl DirWriter {
     }
 }
 
-fn write_all(root: &Path, mut index: BufWriter<std::fs::File>, rx: mpsc::Receiver<CrawledPage>) -> std::io::Result<WriteTotals> {
+/// Extracts `fetched` in `formats` and writes a file per format; returns what was written
+/// (or why extraction failed) for the page's record.
+fn write_extracted(path: &Path, fetched: &crate::FetchedPage, formats: &[OutputFormat]) -> std::io::Result<serde_json::Value> {
+    let input = Input { bytes: &fetched.body, content_type: fetched.header("content-type"), base_url: Some(fetched.final_url.as_str()) };
+    let opts = Options { formats: formats.to_vec(), ..Options::default() };
+    let extracted = match ace_extractors::extract(&input, &opts) {
+        Ok(e) => e,
+        Err(e) => return Ok(json!({ "error": e.to_string() })),
+    };
+    let mut files = serde_json::Map::new();
+    for (format, ext, content) in [("markdown", "md", &extracted.markdown), ("text", "txt", &extracted.text), ("html", "main.html", &extracted.html)] {
+        let Some(content) = content else { continue };
+        let mut name = path.as_os_str().to_owned();
+        name.push(format!(".{ext}"));
+        std::fs::write(&name, content)?;
+        files.insert(format.to_owned(), json!({ "file": format!("{}.{ext}", path.file_name().unwrap_or_default().to_string_lossy()), "bytes": content.len() }));
+    }
+    Ok(serde_json::Value::Object(files))
+}
+
+fn write_all(root: &Path, mut index: BufWriter<std::fs::File>, rx: mpsc::Receiver<CrawledPage>, formats: &[OutputFormat]) -> std::io::Result<WriteTotals> {
     let mut totals = WriteTotals::default();
     let mut made_dirs: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
     for page in rx {
@@ -79,7 +109,13 @@ fn write_all(root: &Path, mut index: BufWriter<std::fs::File>, rx: mpsc::Receive
                 std::fs::write(&path, &fetched.body)?;
                 totals.files += 1;
                 totals.bytes += fetched.body.len() as u64;
+                let extracted = (!formats.is_empty() && crate::crawl::is_html(fetched) && (200..300).contains(&fetched.status))
+                    .then(|| write_extracted(&path, fetched, formats))
+                    .transpose()?;
                 let obj = record.as_object_mut().expect("object");
+                if let Some(extracted) = extracted {
+                    obj.insert("formats".into(), extracted);
+                }
                 obj.insert("finalUrl".into(), json!(fetched.final_url.as_str()));
                 obj.insert("statusCode".into(), json!(fetched.status));
                 obj.insert("contentType".into(), json!(fetched.header("content-type")));

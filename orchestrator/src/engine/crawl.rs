@@ -9,10 +9,13 @@ use serde_json::{json, Value};
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use ace_crawlers::checkpoint::{CrawlCheckpoint, QueuedUrl};
 use ace_crawlers::scrape::{Format, ScrapeOptions};
+use ace_crawlers::sitemap::SitemapMode;
 
 use super::options::scrape_options;
 use super::{fetch_options, Engine, EngineError, EngineReport, JobContext};
+use crate::store::FrontierRow;
 
 /// `crawl`: a site, breadth first, one result per page (see [`ace_crawlers::crawl`]).
 pub(super) struct CrawlEngine {
@@ -22,6 +25,9 @@ pub(super) struct CrawlEngine {
 
 /// Pages a crawl job fetches when its options set no `limit` (Firecrawl's default).
 const DEFAULT_CRAWL_LIMIT: u64 = 10_000;
+
+/// The longest `delay` between requests a crawl job may ask for.
+const MAX_DELAY_SECONDS: f64 = 600.0;
 
 #[async_trait]
 impl Engine for CrawlEngine {
@@ -35,17 +41,41 @@ impl Engine for CrawlEngine {
         let start = ctx.url()?;
         let opts = crawl_options(&ctx.job.options, &self.defaults)?;
         let scrape = page_scrape_options(&ctx.job.options, &self.defaults)?;
+        // A claim after a crash (lease expiry) finds the frontier the last attempt recorded.
+        let rows = ctx.store.crawl_frontier(&ctx.job.id).await?;
+        let mut next_seq = rows.iter().map(|r| r.seq).max().unwrap_or(0).max(0) + 1;
+        let checkpoint = checkpoint_from(&rows);
+        let resumed = checkpoint.done.len() as i64;
+        if resumed > 0 {
+            tracing::info!(job = %ctx.job.id, done = resumed, queued = checkpoint.queued.len(), "resuming crawl from its recorded frontier");
+        }
         let crawler = Crawler::new(self.fetcher.clone(), opts);
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let stop = CancellationToken::new();
-        let crawl = crawler.run(start, tx, stop.clone());
+        let crawl = crawler.resume(start, checkpoint, tx, stop.clone());
         let record_pages = async {
             let mut fetched = 0i64;
             while let Some(page) = rx.recv().await {
                 fetched += 1;
                 let record = page_record(&page, scrape.as_ref());
                 let summary = json!({ "url": page.url.as_str(), "statusCode": record.get("statusCode"), "depth": page.depth });
-                if let Err(e) = ctx.page(&record, &summary).await {
+                let discovered: Vec<FrontierRow> = page
+                    .discovered
+                    .iter()
+                    .map(|q| {
+                        next_seq += 1;
+                        FrontierRow {
+                            url: q.url.to_string(),
+                            depth: i64::from(q.depth),
+                            parent: q.parent.as_ref().map(Url::to_string),
+                            seq: next_seq,
+                            done: false,
+                        }
+                    })
+                    .collect();
+                // The result, the page's done mark and its links land together, or not at all.
+                let written = ctx.store.add_crawl_page(&ctx.job.id, &ctx.worker, &record, &summary, page.url.as_str(), &discovered).await;
+                if let Err(e) = written.map_err(EngineError::from).and_then(|held| ctx.held(held)) {
                     stop.cancel();
                     return Err(e);
                 }
@@ -55,13 +85,34 @@ impl Engine for CrawlEngine {
         let (summary, recorded) = tokio::join!(crawl, record_pages);
         let fetched = recorded?;
         Ok(EngineReport {
-            usage: vec![UsageEvent { metric: Metric::PagesFetched, quantity: fetched }],
+            // Pages recorded by earlier, interrupted attempts were never billed: bill them now.
+            usage: vec![UsageEvent { metric: Metric::PagesFetched, quantity: fetched + resumed }],
             summary: format!(
-                "{fetched} pages, {} errors, {} disallowed by robots.txt, {} trap URLs skipped",
-                summary.errors, summary.disallowed_by_robots, summary.trapped
+                "{} pages ({resumed} before a resume), {} errors, {} disallowed by robots.txt, {} trap URLs skipped, {} from sitemaps",
+                fetched + resumed,
+                summary.errors,
+                summary.disallowed_by_robots,
+                summary.trapped,
+                summary.sitemap_urls
             ),
         })
     }
+}
+
+/// The crawlers' checkpoint from a job's stored frontier.
+fn checkpoint_from(rows: &[FrontierRow]) -> CrawlCheckpoint {
+    let mut checkpoint = CrawlCheckpoint::default();
+    for row in rows {
+        let Ok(url) = Url::parse(&row.url) else { continue };
+        if row.done {
+            checkpoint.done.push(url);
+        } else {
+            let parent = row.parent.as_deref().and_then(|p| Url::parse(p).ok());
+            let depth = u32::try_from(row.depth).unwrap_or(0);
+            checkpoint.queued.push(QueuedUrl { url, depth, parent });
+        }
+    }
+    checkpoint
 }
 
 /// Reads a crawl job's options (Firecrawl's names) over the defaults.
@@ -89,7 +140,29 @@ fn crawl_options(options: &Value, defaults: &FetchOptions) -> Result<ace_crawler
         }
     };
     let fetch = fetch_options(options, &FetchOptions { follow_redirects: false, ..defaults.clone() })?;
+    let delay = match options.get("delay") {
+        None | Some(Value::Null) => None,
+        Some(v) => {
+            let secs = v.as_f64().filter(|s| (0.0..=MAX_DELAY_SECONDS).contains(s));
+            let secs = secs.ok_or_else(|| bad(format!("options.delay must be seconds between 0 and {MAX_DELAY_SECONDS}")))?;
+            Some(std::time::Duration::from_secs_f64(secs))
+        }
+    };
+    // v2 says `sitemap`: "include" | "skip" | "only"; v1 says `ignoreSitemap`.
+    let sitemap = match options.get("sitemap").and_then(Value::as_str) {
+        None if flag("ignoreSitemap") => SitemapMode::Skip,
+        None => SitemapMode::Include,
+        Some("include") => SitemapMode::Include,
+        Some("skip") => SitemapMode::Skip,
+        Some("only") => SitemapMode::Only,
+        Some(other) => return Err(bad(format!("options.sitemap must be include, skip or only, not {other:?}"))),
+    };
+    let defaults_crawl = CrawlOptions::default();
+    let concurrency = uint("maxConcurrency")?.map_or(defaults_crawl.concurrency, |c| c.clamp(1, 256) as usize);
     Ok(CrawlOptions {
+        delay,
+        sitemap,
+        concurrency,
         max_depth: uint("maxDepth")?.or(uint("maxDiscoveryDepth")?).map(|d| d.min(u64::from(u32::MAX)) as u32),
         limit: Some(uint("limit")?.unwrap_or(DEFAULT_CRAWL_LIMIT)),
         include_paths: regexes("includePaths")?,
@@ -159,4 +232,35 @@ fn page_record(page: &ace_crawlers::crawl::CrawledPage, scrape: Option<&ScrapeOp
         }
     }
     record
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn firecrawl_crawl_options_map_onto_the_crawler() {
+        let d = FetchOptions::default();
+        let o = crawl_options(&json!({ "delay": 1.5, "sitemap": "only", "maxConcurrency": 4 }), &d).unwrap();
+        assert_eq!((o.delay, o.sitemap, o.concurrency), (Some(std::time::Duration::from_millis(1500)), SitemapMode::Only, 4));
+        assert!(!o.fetch.follow_redirects, "the crawler scopes redirects itself");
+        assert_eq!(crawl_options(&json!({ "ignoreSitemap": true }), &d).unwrap().sitemap, SitemapMode::Skip);
+        assert_eq!(crawl_options(&json!({}), &d).unwrap().sitemap, SitemapMode::Include);
+        for bad in [json!({ "delay": -1 }), json!({ "delay": "soon" }), json!({ "sitemap": "sometimes" })] {
+            assert!(crawl_options(&bad, &d).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_stored_frontier_becomes_a_checkpoint() {
+        let rows = [
+            FrontierRow { url: "http://e.com/".into(), depth: 0, parent: None, seq: -1, done: true },
+            FrontierRow { url: "http://e.com/a".into(), depth: 1, parent: Some("http://e.com/".into()), seq: 2, done: false },
+            FrontierRow { url: "not a url".into(), depth: 1, parent: None, seq: 3, done: false },
+        ];
+        let c = checkpoint_from(&rows);
+        assert_eq!(c.done.len(), 1);
+        assert_eq!(c.queued.len(), 1);
+        assert_eq!((c.queued[0].depth, c.queued[0].parent.as_ref().map(Url::as_str)), (1, Some("http://e.com/")));
+    }
 }

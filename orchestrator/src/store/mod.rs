@@ -270,6 +270,21 @@ pub struct AgentStats {
     pub failed: i64,
 }
 
+/// One URL of a crawl job's frontier (see `crawl_frontier` in the migrations).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FrontierRow {
+    /// The normalised URL.
+    pub url: String,
+    /// Link hops from the start page.
+    pub depth: i64,
+    /// Where it was found.
+    pub parent: Option<String>,
+    /// Discovery order.
+    pub seq: i64,
+    /// Whether its page is recorded.
+    pub done: bool,
+}
+
 /// Everything the service keeps.
 #[async_trait]
 pub trait Store: Send + Sync + 'static {
@@ -322,6 +337,20 @@ pub trait Store: Send + Sync + 'static {
     async fn set_progress(&self, job_id: &str, worker: &str, done: i64, total: Option<i64>) -> Result<bool, StoreError>;
     /// Appends a result record (fenced), counts it in `progress_done`, and adds a `page` event.
     async fn add_result(&self, job_id: &str, worker: &str, record: &Value, event: &Value) -> Result<bool, StoreError>;
+    /// Records one crawled page in one transaction (fenced): its result, as
+    /// [`add_result`](Self::add_result) does, `url` marked done in the job's crawl frontier, and
+    /// the URLs the page `discovered` queued (those already known are left as they are).
+    async fn add_crawl_page(
+        &self,
+        job_id: &str,
+        worker: &str,
+        record: &Value,
+        event: &Value,
+        url: &str,
+        discovered: &[FrontierRow],
+    ) -> Result<bool, StoreError>;
+    /// A crawl job's frontier, done URLs included, in discovery order.
+    async fn crawl_frontier(&self, job_id: &str) -> Result<Vec<FrontierRow>, StoreError>;
     /// Lists an artifact written to disk (fenced).
     async fn add_artifact(&self, job_id: &str, worker: &str, artifact: &ArtifactRecord) -> Result<bool, StoreError>;
 

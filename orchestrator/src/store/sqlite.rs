@@ -135,6 +135,10 @@ fn parse_json(text: &str, column: &'static str) -> Result<Value, StoreError> {
     serde_json::from_str(text).map_err(|e| StoreError::Corrupt { column, detail: e.to_string() })
 }
 
+/// Frontier rows per multi-row INSERT: 6 parameters each, well under SQLite's 32,766 limit
+/// (and PostgreSQL's 65,535).
+const FRONTIER_ROWS_PER_INSERT: usize = 500;
+
 const KEY_COLUMNS: &str = "id, tenant_id, prefix, hash, created_at, revoked_at";
 
 /// Records metered usage: each event, and its month's roll-up that the quota check reads.
@@ -490,7 +494,12 @@ impl Store for SqliteStore {
         };
         let job = job_from_row(&row)?;
         // A fresh attempt starts clean: a dead worker's partial output is not this attempt's.
-        sqlx::query("DELETE FROM job_results WHERE job_id = $1").bind(&job.id).execute(&mut *tx).await?;
+        // Except a crawl's: its recorded pages are done in its stored frontier, and the new
+        // attempt resumes after them instead of fetching and recording them again.
+        sqlx::query("DELETE FROM job_results WHERE job_id = $1 AND NOT EXISTS (SELECT 1 FROM crawl_frontier WHERE job_id = $1)")
+            .bind(&job.id)
+            .execute(&mut *tx)
+            .await?;
         sqlx::query("DELETE FROM job_artifacts WHERE job_id = $1").bind(&job.id).execute(&mut *tx).await?;
         close_tasks(&mut tx, &job.id, TaskStatus::Abandoned, "lease_expired", now).await?;
         let agent = Agent::for_job_kind(&job.kind).unwrap_or(Agent::Scraper);
@@ -634,6 +643,73 @@ impl Store for SqliteStore {
         insert_event(&mut tx, job_id, "page", event, now).await?;
         tx.commit().await?;
         Ok(true)
+    }
+
+    async fn add_crawl_page(
+        &self,
+        job_id: &str,
+        worker: &str,
+        record: &Value,
+        event: &Value,
+        url: &str,
+        discovered: &[FrontierRow],
+    ) -> Result<bool, StoreError> {
+        let now = crate::model::now_ms();
+        let mut tx = self.begin().await?;
+        let inserted = sqlx::query(&format!(
+            "INSERT INTO job_results (job_id, idx, record) \
+             SELECT $1, COALESCE((SELECT MAX(idx) + 1 FROM job_results WHERE job_id = $1), 0), $3 WHERE {HELD}"
+        ))
+        .bind(job_id)
+        .bind(worker)
+        .bind(record.to_string())
+        .execute(&mut *tx)
+        .await?;
+        if inserted.rows_affected() == 0 {
+            return Ok(false);
+        }
+        sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
+        insert_event(&mut tx, job_id, "page", event, now).await?;
+        // The page's own row may be missing (the start page, or a frontier written before
+        // this table existed): insert it done, or mark it done.
+        sqlx::query(
+            "INSERT INTO crawl_frontier (job_id, url, depth, parent, seq, done) VALUES ($1, $2, 0, NULL, -1, 1) \
+             ON CONFLICT (job_id, url) DO UPDATE SET done = 1",
+        )
+        .bind(job_id)
+        .bind(url)
+        .execute(&mut *tx)
+        .await?;
+        // Many rows per statement: a page with hundreds of links costs a few statements.
+        for chunk in discovered.chunks(FRONTIER_ROWS_PER_INSERT) {
+            let mut insert = sqlx::QueryBuilder::<Sqlite>::new("INSERT INTO crawl_frontier (job_id, url, depth, parent, seq, done) ");
+            insert.push_values(chunk, |mut row, f| {
+                row.push_bind(job_id).push_bind(&f.url).push_bind(f.depth).push_bind(&f.parent).push_bind(f.seq).push_bind(i64::from(f.done));
+            });
+            insert.push(" ON CONFLICT (job_id, url) DO NOTHING");
+            insert.build().execute(&mut *tx).await?;
+        }
+        tx.commit().await?;
+        Ok(true)
+    }
+
+    async fn crawl_frontier(&self, job_id: &str) -> Result<Vec<FrontierRow>, StoreError> {
+        sqlx::query("SELECT url, depth, parent, seq, done FROM crawl_frontier WHERE job_id = $1 ORDER BY seq, url")
+            .bind(job_id)
+            .fetch_all(&self.reader)
+            .await?
+            .iter()
+            .map(|row| {
+                let done: i64 = row.try_get("done")?;
+                Ok(FrontierRow {
+                    url: row.try_get("url")?,
+                    depth: row.try_get("depth")?,
+                    parent: row.try_get("parent")?,
+                    seq: row.try_get("seq")?,
+                    done: done != 0,
+                })
+            })
+            .collect()
     }
 
     async fn add_artifact(&self, job_id: &str, worker: &str, a: &ArtifactRecord) -> Result<bool, StoreError> {
