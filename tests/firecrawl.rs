@@ -223,3 +223,36 @@ async fn scrapes_render_app_shells_take_screenshots_and_run_actions_in_the_brows
     let (_, usage) = svc.get_json(&key, "/v1/usage").await;
     assert!(usage["usage"]["pages_rendered"].as_i64().unwrap() >= 2, "renders are metered: {usage}");
 }
+
+#[tokio::test]
+async fn map_lists_sitemap_and_linked_urls_as_v1_strings_and_v2_objects() {
+    let dir = tempfile::tempdir().unwrap();
+    // Its drip and stall pages hold a link crawl open: the `timeout` bounds each map.
+    let site = FixtureServer::start_crawl_site(ace_fixtures::crawl_sites::CrawlSiteConfig::default()).await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+
+    let (status, v1) = post(&svc, &key, "/v1/map", json!({ "url": site.url("/"), "timeout": 6000, "origin": "python-sdk@4" })).await;
+    assert_eq!(status, 200, "{v1}");
+    assert_eq!(v1["success"], true);
+    let urls: Vec<&str> = v1["links"].as_array().unwrap().iter().map(|l| l.as_str().expect("v1 links are strings")).collect();
+    assert!(urls.contains(&site.url("/orphan-1.html").as_str()), "a page only the sitemap names: {urls:?}");
+    assert!(urls.contains(&site.url("/about.html").as_str()), "a linked page: {urls:?}");
+    let mut unique = urls.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(unique.len(), urls.len(), "no URL twice");
+
+    let (status, v2) = post(&svc, &key, "/v2/map", json!({ "url": site.url("/"), "search": "orphan", "limit": 2, "timeout": 6000 })).await;
+    assert_eq!(status, 200, "{v2}");
+    let links = v2["links"].as_array().unwrap();
+    assert_eq!(links.len(), 2, "{v2}");
+    assert!(links.iter().all(|l| l["url"].as_str().unwrap().contains("orphan")), "{v2}");
+
+    let (_, skip) = post(&svc, &key, "/v2/map", json!({ "url": site.url("/"), "sitemap": "skip", "timeout": 6000 })).await;
+    assert!(!skip["links"].to_string().contains("orphan-1"), "without sitemaps, orphans stay unknown: {skip}");
+    let (status, out) = post(&svc, &key, "/v2/map", json!({ "url": "ftp://example.com/" })).await;
+    assert_eq!(status, 400, "{out}");
+    let (status, out) = post(&svc, &key, "/v2/map", json!({ "url": site.url("/"), "sitemap": "sometimes" })).await;
+    assert_eq!(status, 400, "{out}");
+}

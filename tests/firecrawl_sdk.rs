@@ -1,7 +1,7 @@
 //! The official Firecrawl SDKs, unmodified, against port 9004 of the real binary: firecrawl-py
 //! (PyPI) and @mendable/firecrawl-js (npm), each through its v2 client and its v1 client:
 //! scrape with markdown and links, crawl with polling and paging through `next`, cancel,
-//! batch scrape. The scripts are in `tests/sdk/`; `scripts/install-deps.sh test` installs
+//! map, batch scrape. The scripts are in `tests/sdk/`; `scripts/install-deps.sh test` installs
 //! the SDKs under `~/.cache/ace-web/sdk` (or `$ACE_SDK_DIR`). A missing SDK fails the test.
 
 mod common;
@@ -56,6 +56,7 @@ async fn firecrawl_py_works_unmodified() {
     assert_eq!(summary["v1_crawl_docs"], 31, "{summary}");
     assert_eq!(summary["batch_docs"], 2, "{summary}");
     assert_eq!(summary["cancelled"], true, "{summary}");
+    assert!(summary["map_links"].as_u64().unwrap() >= 41 && summary["v1_map_links"].as_u64().unwrap() >= 41, "{summary}");
     assert_each_page_fetched_once(&site, 250);
     assert_each_page_fetched_once(&site, 30);
 }
@@ -73,5 +74,6 @@ async fn firecrawl_js_works_unmodified() {
     assert_eq!(summary["crawlDocs"], 251, "{summary}");
     assert_eq!(summary["v1CrawlDocs"], 31, "{summary}");
     assert_eq!(summary["batchDocs"], 2, "{summary}");
+    assert!(summary["mapLinks"].as_u64().unwrap() >= 41 && summary["v1MapLinks"].as_u64().unwrap() >= 41, "{summary}");
     assert_each_page_fetched_once(&site, 250);
 }

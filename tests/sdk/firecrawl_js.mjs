@@ -36,6 +36,11 @@ assert.equal(batch.status, "completed");
 assert.deepEqual(batch.data.map((d) => d.metadata.title).sort(), ["Page one", "Page two"]);
 summary.batchDocs = batch.data.length;
 
+const m = await fc.map(`${site}/wide/40/index.html`, { limit: 100 });
+const mapped = new Set(m.links.map((l) => l.url));
+for (let i = 0; i < 40; i++) assert.ok(mapped.has(`${site}/wide/40/p${i}.html`), `p${i} mapped`);
+summary.mapLinks = mapped.size;
+
 const v1 = fc.v1;
 const r = await v1.scrapeUrl(`${site}/page/gamma`, { formats: ["markdown"] });
 assert.equal(r.success, true);
@@ -45,5 +50,9 @@ assert.equal(c.success, true);
 assert.equal(c.status, "completed");
 assert.equal(c.data.length, 31);
 summary.v1CrawlDocs = c.data.length;
+const m1 = await v1.mapUrl(`${site}/wide/40/index.html`, {});
+assert.equal(m1.success, true);
+assert.ok(m1.links.includes(`${site}/wide/40/p39.html`));
+summary.v1MapLinks = m1.links.length;
 
 console.log(JSON.stringify(summary));

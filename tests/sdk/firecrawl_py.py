@@ -46,6 +46,12 @@ assert batch.status == "completed", batch.status
 assert sorted(d.metadata.title for d in batch.data) == ["Page one", "Page two"], batch.data
 summary["batch_docs"] = len(batch.data)
 
+# Map: every page of a flat site, as objects.
+m = fc.map(f"{site}/wide/40/index.html", limit=100)
+mapped = {link.url for link in m.links}
+assert {f"{site}/wide/40/p{i}.html" for i in range(40)} <= mapped, sorted(mapped)
+summary["map_links"] = len(mapped)
+
 # The v1 client.
 v1 = fc.v1
 r = v1.scrape_url(f"{site}/page/gamma", formats=["markdown", "html"])
@@ -56,5 +62,8 @@ summary["v1_crawl_docs"] = len(c.data)
 b = v1.batch_scrape_urls([f"{site}/page/v1a", f"{site}/page/v1b"], formats=["markdown"], poll_interval=1)
 assert b.status == "completed" and len(b.data) == 2, b
 summary["v1_batch_docs"] = len(b.data)
+m1 = v1.map_url(f"{site}/wide/40/index.html")
+assert f"{site}/wide/40/p39.html" in m1.links, m1.links
+summary["v1_map_links"] = len(m1.links)
 
 print(json.dumps(summary))

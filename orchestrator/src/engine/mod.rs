@@ -20,6 +20,7 @@ use url::Url;
 use crate::model::JobKind;
 
 mod crawl;
+mod map;
 mod options;
 mod scrape;
 
@@ -109,7 +110,8 @@ impl Engines {
         let scraper = ace_crawlers::scrape::Scraper::new(fetcher.clone(), renderer);
         Engines::default()
             .with(JobKind::Scrape, Arc::new(scrape::ScrapeEngine { scraper, defaults: defaults.clone() }))
-            .with(JobKind::Crawl, Arc::new(crawl::CrawlEngine { fetcher, defaults }))
+            .with(JobKind::Crawl, Arc::new(crawl::CrawlEngine { fetcher: fetcher.clone(), defaults: defaults.clone() }))
+            .with(JobKind::Map, Arc::new(map::MapEngine { fetcher, defaults }))
     }
 
     /// Adds (or replaces) the engine of `kind`.

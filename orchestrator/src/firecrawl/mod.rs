@@ -16,6 +16,7 @@
 //! Tenancy, rate limits, quotas, retries, webhooks and usage are the queue's, as for any job.
 
 mod crawl;
+mod map;
 mod scrape;
 
 use std::time::Duration;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
         .route("/{version}/crawl", post(crawl::start))
         .route("/{version}/crawl/{id}", get(crawl::status).delete(crawl::cancel))
         .route("/{version}/crawl/{id}/errors", get(crawl::errors))
+        .route("/{version}/map", post(map::map))
         .with_state(state)
 }
 
