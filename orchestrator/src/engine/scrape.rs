@@ -104,8 +104,8 @@ impl ScrapeEngine {
             ctx.artifact("page.html", doc.content_type.as_deref().unwrap_or("text/html"), html.as_bytes()).await?;
         }
         let summary = json!({ "url": doc.url, "finalUrl": doc.final_url, "statusCode": doc.status_code, "title": doc.title });
+        // The page counts as the job's one unit of progress; completion sets the total.
         ctx.page(&record(&doc, &ctx.job.id)?, &summary).await?;
-        ctx.progress(1, Some(1)).await?;
         Ok(EngineReport { usage: usage(1, i64::from(doc.rendered)), summary: format!("{} {}", doc.status_code, doc.final_url) })
     }
 
