@@ -95,7 +95,8 @@ async fn crawls_page_through_next_and_cancel_and_errors_answer() {
     let (_, key) = svc.tenant("pro").await;
 
     let (status, out) = post(&svc, &key, "/v1/crawl", json!({ "url": site.url("/site/index.html"), "excludePaths": ["^/site/cal/"],
-        "limit": 50, "scrapeOptions": {"formats": ["markdown", "links"]}, "origin": "js-sdk@4" })).await;
+        "limit": 50, "scrapeOptions": {"formats": ["markdown", "links"]}, "origin": "js-sdk@4",
+        "webhook": {"url": site.url("/webhook"), "metadata": {"mine": 7}, "events": ["completed", "failed"]} })).await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["success"], true);
     let id = out["id"].as_str().unwrap().to_owned();
@@ -113,6 +114,15 @@ async fn crawls_page_through_next_and_cancel_and_errors_answer() {
     let docs = first["data"].as_array().unwrap();
     assert!(docs.iter().all(|d| d["markdown"].is_string() && d["links"].is_array() && d["metadata"]["sourceURL"].is_string()), "{first}");
     assert!(docs.iter().any(|d| d["metadata"]["statusCode"] == 404), "the 404 page is a document with its status");
+
+    // The webhook speaks Firecrawl's event shape, with the caller's metadata.
+    let delivered = eventually(MINUTE, "the completion webhook", || async {
+        let deliveries = site.state.deliveries.lock().unwrap();
+        deliveries.first().map(|d| serde_json::from_slice::<Value>(&d.body).unwrap())
+    })
+    .await;
+    assert_eq!(delivered["type"], "crawl.completed", "{delivered}");
+    assert_eq!((delivered["id"].as_str(), &delivered["metadata"], &delivered["success"]), (Some(id.as_str()), &json!({"mine": 7}), &json!(true)));
 
     // Paging: two documents a page, `next` absolute, each skip new, together every document.
     let mut url = format!("{}/v1/crawl/{id}?limit=2", svc.scraper);

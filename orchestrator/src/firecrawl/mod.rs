@@ -109,17 +109,28 @@ pub(crate) fn take_url(map: &mut Map<String, Value>) -> Result<String, ApiError>
     }
 }
 
-/// Firecrawl's `webhook`: a URL, or `{"url", "headers", "metadata", "events"}`.
+/// Firecrawl's `webhook`: a URL, or `{"url", "metadata", "events"}`. The job remembers to
+/// post Firecrawl's event shape on completion ([`crate::model::webhook_body`]): the
+/// `completed` or `failed` event, with the caller's metadata; per-page events are not sent.
 pub(crate) fn take_webhook(map: &mut Map<String, Value>) -> Result<Option<crate::api::jobs::WebhookSpec>, ApiError> {
     let url = match map.remove("webhook") {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(url)) => url,
-        Some(Value::Object(o)) => match o.get("url") {
-            Some(Value::String(url)) => url.clone(),
-            _ => return Err(ApiError::new(Code::InvalidRequest, "webhook.url must be a string")),
-        },
+        Some(Value::Object(o)) => {
+            if let Some(meta) = o.get("metadata").filter(|m| m.is_object()) {
+                map.insert("webhookMetadata".into(), meta.clone());
+            }
+            if let Some(events) = o.get("events").filter(|e| e.is_array()) {
+                map.insert("webhookEvents".into(), events.clone());
+            }
+            match o.get("url") {
+                Some(Value::String(url)) => url.clone(),
+                _ => return Err(ApiError::new(Code::InvalidRequest, "webhook.url must be a string")),
+            }
+        }
         Some(_) => return Err(ApiError::new(Code::InvalidRequest, "webhook must be a URL or an object with a url")),
     };
+    map.insert("webhookShape".into(), Value::String("firecrawl".into()));
     Ok(Some(crate::api::jobs::WebhookSpec { url, secret: None }))
 }
 

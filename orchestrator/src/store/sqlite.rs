@@ -14,7 +14,7 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::sql::{Dialect, Due, HELD, JOB_COLUMNS};
 use super::*;
-use crate::model::{job_document, JobStatus};
+use crate::model::{job_document, webhook_body, JobStatus};
 
 /// SQLite behind the [`Store`] interface.
 ///
@@ -194,12 +194,12 @@ async fn announce_done(tx: &mut Tx, job: &JobRecord, now: i64) -> Result<(), Sto
     let doc = serde_json::to_value(job_document(job, Some(&artifacts)))
         .map_err(|e| StoreError::Corrupt { column: "jobs", detail: e.to_string() })?;
     insert_event(tx, &job.id, "done", &doc, now).await?;
-    if let Some(url) = &job.webhook_url {
+    if let (Some(url), Some(body)) = (&job.webhook_url, webhook_body(job, &doc)) {
         sqlx::query("INSERT INTO webhook_deliveries (job_id, url, secret, body, next_attempt_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&job.id)
             .bind(url)
             .bind(&job.webhook_secret)
-            .bind(doc.to_string())
+            .bind(body.to_string())
             .bind(now)
             .execute(&mut **tx)
             .await?;
