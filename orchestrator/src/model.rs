@@ -193,28 +193,6 @@ pub fn job_document(job: &JobRecord, artifacts: Option<&[ArtifactRecord]>) -> Jo
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn names_round_trip() {
-        for k in JobKind::ALL {
-            assert_eq!(JobKind::parse(k.as_str()), Some(k));
-        }
-        for s in JobStatus::ALL {
-            assert_eq!(JobStatus::parse(s.as_str()), Some(s));
-        }
-        assert_eq!(JobKind::parse("Scrape"), None);
-    }
-
-    #[test]
-    fn iso_is_utc_with_millis() {
-        assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");
-        assert_eq!(iso(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
-    }
-}
-
 /// The body of a job's completion webhook, or `None` when the job's webhook does not want
 /// this outcome. Jobs submitted through Firecrawl's API (`options.webhookShape` is
 /// `"firecrawl"`) get Firecrawl's event shape (`crawl.completed`, `batch_scrape.failed`, ...,
@@ -242,4 +220,26 @@ pub fn webhook_body(job: &JobRecord, document: &serde_json::Value) -> Option<ser
         body["error"] = serde_json::json!(job.error.clone().unwrap_or_else(|| job.status.as_str().to_owned()));
     }
     Some(body)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip() {
+        for k in JobKind::ALL {
+            assert_eq!(JobKind::parse(k.as_str()), Some(k));
+        }
+        for s in JobStatus::ALL {
+            assert_eq!(JobStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(JobKind::parse("Scrape"), None);
+    }
+
+    #[test]
+    fn iso_is_utc_with_millis() {
+        assert_eq!(iso(0), "1970-01-01T00:00:00.000Z");
+        assert_eq!(iso(1_700_000_000_123), "2023-11-14T22:13:20.123Z");
+    }
 }
