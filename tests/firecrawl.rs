@@ -146,9 +146,24 @@ async fn crawls_page_through_next_and_cancel_and_errors_answer() {
     assert_eq!(status, 200, "{errors}");
     assert!(errors["errors"].is_array() && errors["robotsBlocked"].is_array(), "{errors}");
 
+    // A crawl stays below its start URL's folder unless told to take the whole site.
+    for (body, expect_outside) in [(json!({}), false), (json!({"crawlEntireDomain": true}), true), (json!({"allowBackwardLinks": true}), true)] {
+        let mut body = body;
+        body["url"] = json!(site.url("/site/deep/d.html"));
+        let (_, out) = post(&svc, &key, "/v1/crawl", body.clone()).await;
+        let id = out["id"].as_str().unwrap().to_owned();
+        let done = eventually(MINUTE, "the crawl completes", || async {
+            let (_, s) = get(&svc, &key, &format!("/v1/crawl/{id}")).await;
+            (s["status"] != "scraping").then_some(s)
+        })
+        .await;
+        let outside = done["data"].as_array().unwrap().iter().any(|d| !d["metadata"]["sourceURL"].as_str().unwrap().contains("/site/deep/"));
+        assert_eq!(outside, expect_outside, "{body}: {done}");
+    }
+
     // A crawl with no end is cancelled while it runs.
     let (_, out) = post(&svc, &key, "/v2/crawl", json!({ "url": site.url("/site/cal/2026/1"), "limit": 10000, "maxDiscoveryDepth": 10000,
-        "scrapeOptions": {"formats": ["markdown"]}, "delay": 0 })).await;
+        "scrapeOptions": {"formats": ["markdown"]}, "crawlEntireDomain": true, "delay": 1 })).await;
     let id = out["id"].as_str().unwrap().to_owned();
     let r = svc.client.delete(format!("{}/v2/crawl/{id}", svc.scraper)).bearer_auth(&key).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -55,6 +55,9 @@ pub struct CrawlOptions {
     pub allow_external_links: bool,
     /// Follow links to subdomains of the start host.
     pub allow_subdomains: bool,
+    /// Follow links anywhere on the site; when false, only below the start URL's folder
+    /// (Firecrawl's default: a crawl of `/docs/guide/` stays in `/docs/guide/`).
+    pub crawl_entire_domain: bool,
     /// Do not read or obey robots.txt.
     pub ignore_robots: bool,
     /// Drop utm_* and similar tracking parameters before deduplicating.
@@ -105,6 +108,7 @@ impl Default for CrawlOptions {
             exclude_paths: Vec::new(),
             allow_external_links: false,
             allow_subdomains: false,
+            crawl_entire_domain: true,
             ignore_robots: false,
             strip_tracking_params: true,
             concurrency: 32,
@@ -191,8 +195,23 @@ impl std::fmt::Debug for Crawler {
     }
 }
 
+/// The folder a crawl that stays below its start URL keeps to: `/docs/guide/` for
+/// `/docs/guide/`, `/docs/guide/intro.html` and `/docs/guide` alike.
+fn start_folder(path: &str) -> String {
+    let last = path.rsplit('/').next().unwrap_or_default();
+    if path.ends_with('/') {
+        path.to_owned()
+    } else if last.contains('.') {
+        path[..=path.rfind('/').unwrap_or(0)].to_owned()
+    } else {
+        format!("{path}/")
+    }
+}
+
 struct Scope {
     host: String,
+    /// The start URL's folder, when the crawl stays below it.
+    below: Option<String>,
     include: Vec<Regex>,
     exclude: Vec<Regex>,
 }
@@ -247,6 +266,7 @@ impl Crawler {
         normalize(&mut start, opts.strip_tracking_params);
         let scope = Scope {
             host: start.host_str().unwrap_or_default().to_ascii_lowercase(),
+            below: (!opts.crawl_entire_domain).then(|| start_folder(start.path())),
             include: opts.include_paths.clone(),
             exclude: opts.exclude_paths.clone(),
         };
@@ -429,6 +449,9 @@ impl Crawler {
             return false;
         }
         let path = url.path();
+        if scope.below.as_deref().is_some_and(|folder| same_site && !path.starts_with(folder) && path != folder.trim_end_matches('/')) {
+            return false;
+        }
         if let Some(ext) = path.rsplit('/').next().and_then(|last| last.rsplit_once('.')).map(|(_, e)| e) {
             if ASSET_EXTENSIONS.iter().any(|a| a.eq_ignore_ascii_case(ext)) {
                 return false;
@@ -572,4 +595,17 @@ pub fn page_links(page: &FetchedPage, strip_tracking: bool) -> Vec<Url> {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_crawl_below_its_start_keeps_to_the_start_folder() {
+        assert_eq!(start_folder("/docs/guide/"), "/docs/guide/");
+        assert_eq!(start_folder("/docs/guide/intro.html"), "/docs/guide/");
+        assert_eq!(start_folder("/docs/guide"), "/docs/guide/");
+        assert_eq!(start_folder("/"), "/");
+    }
 }

@@ -24,7 +24,7 @@ assert.equal(job.data.length, 251);
 assert.equal(new Set(job.data.map((d) => d.metadata.title)).size, 251);
 summary.crawlDocs = job.data.length;
 
-const started = await fc.startCrawl(`${site}/site/cal/2026/1`, { limit: 5000, maxDiscoveryDepth: 5000 });
+const started = await fc.startCrawl(`${site}/site/cal/2026/1`, { limit: 5000, maxDiscoveryDepth: 5000, crawlEntireDomain: true, delay: 1 });
 const status = await fc.getCrawlStatus(started.id, { autoPaginate: false });
 assert.ok(["scraping", "completed"].includes(status.status), status.status);
 await fc.cancelCrawl(started.id);

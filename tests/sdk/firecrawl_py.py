@@ -33,7 +33,7 @@ assert all(d.markdown for d in job.data)
 summary["crawl_docs"] = len(job.data)
 
 # Start, read one status page, cancel a crawl that would not end by itself.
-started = fc.start_crawl(f"{site}/site/cal/2026/1", limit=5000, max_discovery_depth=5000)
+started = fc.start_crawl(f"{site}/site/cal/2026/1", limit=5000, max_discovery_depth=5000, crawl_entire_domain=True, delay=1)
 status = fc.get_crawl_status(started.id)
 assert status.status in ("scraping", "completed"), status.status
 assert fc.cancel_crawl(started.id) is True

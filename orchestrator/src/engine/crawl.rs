@@ -169,6 +169,8 @@ fn crawl_options(options: &Value, defaults: &FetchOptions) -> Result<ace_crawler
         exclude_paths: regexes("excludePaths")?,
         allow_external_links: flag("allowExternalLinks"),
         allow_subdomains: flag("allowSubdomains"),
+        // Firecrawl's v2 name and v1's; the job API crawls the whole site unless told not to.
+        crawl_entire_domain: options.get("crawlEntireDomain").or(options.get("allowBackwardLinks")).and_then(Value::as_bool).unwrap_or(true),
         ignore_robots: flag("ignoreRobotsTxt"),
         fetch,
         ..CrawlOptions::default()

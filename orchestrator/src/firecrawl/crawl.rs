@@ -59,6 +59,10 @@ pub(super) async fn start(
             options.insert("scrapeOptions".into(), json!({ "formats": ["markdown"] }));
         }
     }
+    // Firecrawl crawls below the start URL unless told to take the whole site.
+    if !options.contains_key("crawlEntireDomain") && !options.contains_key("allowBackwardLinks") {
+        options.insert("crawlEntireDomain".into(), json!(false));
+    }
     let idempotency_key = headers.get("x-idempotency-key").and_then(|v| v.to_str().ok()).map(str::to_owned);
     let job = submit(&state, &tenant, Submission { kind: JobKind::Crawl, url, options: Some(Value::Object(options)), webhook, idempotency_key, max_attempts: None }).await?;
     Ok(ApiJson(json!({ "success": true, "id": job.id, "url": status_url(&headers, version, "crawl", &job.id, None) })))
