@@ -85,8 +85,9 @@ async fn alert_confirm_and_prompt_are_dismissed() {
 async fn a_heavy_page_screenshots_full_page_and_thumbnails() {
     let site = common::fixtures().await;
     let pool = common::pool(|_| {});
+    // A 16,384-pixel JPEG of a heavy page: minutes on a loaded 2-core machine, not seconds.
     let shot: ScreenshotRequest =
-        serde_json::from_value(json!({"url": format!("{site}/heavy"), "fullPage": true, "format": "jpeg", "quality": 60, "timeout": 30000})).unwrap();
+        serde_json::from_value(json!({"url": format!("{site}/heavy"), "fullPage": true, "format": "jpeg", "quality": 60, "timeout": 120000})).unwrap();
     let (bytes, ct) = render::screenshot(&pool, &shot, OPEN).await.unwrap();
     assert_eq!(ct, "image/jpeg");
     let img = image::load_from_memory(&bytes).unwrap();
