@@ -4,4 +4,4 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh test
-cargo test --workspace --locked "$@"
+cargo test --workspace --locked --no-fail-fast "$@"
