@@ -269,7 +269,9 @@ impl Crawler {
                 f.queue.push_back((q.url, q.depth, q.parent));
             }
         }
-        let declared = self.robots_for(&start, &mut robots, &politeness).await;
+        self.robots_for(&start, &mut robots, &politeness).await;
+        let origin = start.origin().ascii_serialization();
+        let declared = robots.get(&origin).and_then(|r| r.as_ref()).map(|r| r.sitemaps.clone()).unwrap_or_default();
         let mut seeds: Vec<QueuedUrl> = Vec::new();
         if opts.sitemap != SitemapMode::Skip && opts.max_depth.is_none_or(|d| d >= 1) {
             let listed = sitemap::discover(&*self.fetcher, &start, &declared, &opts.fetch, &opts.sitemap_limits).await;
@@ -465,11 +467,11 @@ impl Crawler {
         })
     }
 
-    /// Reads `url`'s origin's robots.txt once (unless robots are ignored), applies its
-    /// `Crawl-delay`, and returns its `Sitemap:` lines.
-    async fn robots_for(&self, url: &Url, cache: &mut RobotsCache, politeness: &Politeness) -> Vec<String> {
+    /// Reads `url`'s origin's robots.txt into `cache` once (unless robots are ignored) and
+    /// applies its `Crawl-delay`.
+    async fn robots_for(&self, url: &Url, cache: &mut RobotsCache, politeness: &Politeness) {
         if self.opts.ignore_robots {
-            return Vec::new();
+            return;
         }
         let origin = url.origin().ascii_serialization();
         if !cache.contains_key(&origin) {
@@ -478,9 +480,8 @@ impl Crawler {
                 let delay = Duration::try_from_secs_f32(d.max(0.0)).unwrap_or(self.opts.max_crawl_delay);
                 politeness.set_delay(&origin, delay.min(self.opts.max_crawl_delay));
             }
-            cache.insert(origin.clone(), robot);
+            cache.insert(origin, robot);
         }
-        cache.get(&origin).and_then(|r| r.as_ref()).map(|r| r.sitemaps.clone()).unwrap_or_default()
     }
 
     async fn fetch_robots(&self, url: &Url) -> Option<texting_robots::Robot> {
