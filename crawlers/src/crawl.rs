@@ -474,13 +474,13 @@ impl Crawler {
             return;
         }
         let origin = url.origin().ascii_serialization();
-        if !cache.contains_key(&origin) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = cache.entry(origin) {
             let robot = self.fetch_robots(url).await;
             if let Some(d) = robot.as_ref().and_then(|r| r.delay) {
                 let delay = Duration::try_from_secs_f32(d.max(0.0)).unwrap_or(self.opts.max_crawl_delay);
-                politeness.set_delay(&origin, delay.min(self.opts.max_crawl_delay));
+                politeness.set_delay(entry.key(), delay.min(self.opts.max_crawl_delay));
             }
-            cache.insert(origin, robot);
+            entry.insert(robot);
         }
     }
 
