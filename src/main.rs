@@ -323,6 +323,7 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
         timeout: Duration::from_secs(args.timeout.max(1)),
         max_body_bytes: args.max_body,
         follow_redirects: false,
+        read_timeout: Some(ace_crawlers::crawl::CRAWL_READ_TIMEOUT),
         ..FetchOptions::default()
     };
     let fetcher = std::sync::Arc::new(HttpFetcher::new(guard, fetch.clone())?);

@@ -25,12 +25,13 @@ async fn killed_crawl_resumes_without_refetching_or_losing_pages() {
     let env = [("ACE_LEASE_SECONDS", "2")];
     let mut svc = Service::start(dir.path(), &env);
     let (_, key) = svc.tenant("pro").await;
-    // 400 ms between requests: slow enough to kill the process between two pages.
-    let options = json!({ "delay": 0.4, "includePaths": ["^/chain/"], "limit": 100 });
+    // A second between requests: room to kill the process between two pages even when the
+    // machine is loaded and a status poll is slow.
+    let options = json!({ "delay": 1.0, "includePaths": ["^/chain/"], "limit": 100 });
     let id = svc.submit_ok(&key, json!({ "kind": "crawl", "url": site.url("/chain/0"), "options": options })).await;
 
     // Kill once at least 4 pages are recorded and every page requested so far is recorded,
-    // so no request is in flight (the next one is due up to 400 ms later).
+    // so no request is in flight (the next one is due up to a second later).
     eventually(MINUTE, "four pages recorded and none in flight", || async {
         let doc = svc.job(&key, &id).await;
         let done = doc["progress"]["done"].as_u64().unwrap_or(0);

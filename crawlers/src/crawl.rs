@@ -119,7 +119,7 @@ impl Default for CrawlOptions {
             sitemap: SitemapMode::Include,
             sitemap_limits: SitemapLimits::default(),
             non_html: NonHtml::Record,
-            fetch: FetchOptions { follow_redirects: false, ..FetchOptions::default() },
+            fetch: FetchOptions { follow_redirects: false, read_timeout: Some(CRAWL_READ_TIMEOUT), ..FetchOptions::default() },
             max_url_length: 2048,
             max_path_segments: 32,
             max_repeated_segment: 3,
@@ -179,6 +179,10 @@ const ASSET_EXTENSIONS: [&str; 30] = [
     "css", "js", "mjs", "map", "png", "jpg", "jpeg", "gif", "webp", "avif", "svg", "ico", "bmp", "woff", "woff2", "ttf",
     "otf", "eot", "mp3", "mp4", "webm", "ogg", "wav", "avi", "mov", "zip", "gz", "tgz", "exe", "dmg",
 ];
+
+/// How long a crawl waits for a silent server (headers, or the next body chunk) by default:
+/// a stalled page should cost seconds, not the whole-request timeout.
+pub const CRAWL_READ_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// Content types whose links a crawl follows.
 const HTML_TYPES: [&str; 2] = ["text/html", "application/xhtml"];
@@ -285,17 +289,17 @@ impl Crawler {
                 f.queue.push_back((q.url, q.depth, q.parent));
             }
         }
-        let declared = self.robots_for(&start, &mut robots, &politeness).await;
+        self.robots_for(&start, &mut robots, &politeness).await;
+        let origin = start.origin().ascii_serialization();
+        let declared = robots.get(&origin).and_then(|r| r.as_ref()).map(|r| r.sitemaps.clone()).unwrap_or_default();
         let mut seeds: Vec<QueuedUrl> = Vec::new();
         if opts.sitemap != SitemapMode::Skip && opts.max_depth.is_none_or(|d| d >= 1) {
             let listed = sitemap::discover(&*self.fetcher, &start, &declared, &opts.fetch, &opts.sitemap_limits).await;
             summary.sitemap_urls = listed.len() as u64;
             let sitemap_url = start.join("/sitemap.xml").ok();
             for url in listed {
-                match self.admit(&scope, &mut f, url.clone(), &mut summary) {
-                    Ok(()) => seeds.push(QueuedUrl { url, depth: 1, parent: sitemap_url.clone() }),
-                    Err(Refused::Seen) if url == start && opts.sitemap == SitemapMode::Only => {}
-                    Err(_) => {}
+                if self.admit(&scope, &mut f, url.clone(), true, &mut summary).is_ok() {
+                    seeds.push(QueuedUrl { url, depth: 1, parent: sitemap_url.clone() });
                 }
             }
         }
@@ -392,7 +396,7 @@ impl Crawler {
                     let links = if follow_links { links } else { Vec::new() };
                     if opts.max_depth.is_none_or(|max| child_depth <= max) {
                         for link in redirect.into_iter().chain(links) {
-                            if self.admit(&scope, &mut f, link.clone(), &mut summary).is_ok() {
+                            if self.admit(&scope, &mut f, link.clone(), false, &mut summary).is_ok() {
                                 f.queue.push_back((link.clone(), child_depth, Some(url.clone())));
                                 discovered.push(QueuedUrl { url: link, depth: child_depth, parent: Some(url.clone()) });
                             }
@@ -415,8 +419,10 @@ impl Crawler {
         summary
     }
 
-    /// Marks `link` seen and says whether it should be queued.
-    fn admit(&self, scope: &Scope, f: &mut Frontier, link: Url, summary: &mut CrawlSummary) -> Result<(), Refused> {
+    /// Marks `link` seen and says whether it should be queued. A `listed` URL (from a
+    /// sitemap) is a finite list the site published, so the pages-per-pattern guard, meant
+    /// for endless generated links, does not stop it (it still counts towards it).
+    fn admit(&self, scope: &Scope, f: &mut Frontier, link: Url, listed: bool, summary: &mut CrawlSummary) -> Result<(), Refused> {
         if !self.in_scope(scope, &link) {
             return Err(Refused::OutOfScope);
         }
@@ -430,7 +436,7 @@ impl Crawler {
             return Err(Refused::StaticVariant);
         }
         let per_pattern = f.patterns.entry(pattern_of(&link)).or_default();
-        if self.is_trap(&link) || *per_pattern >= self.opts.max_pages_per_pattern {
+        if self.is_trap(&link) || (!listed && *per_pattern >= self.opts.max_pages_per_pattern) {
             summary.trapped += 1;
             return Err(Refused::Trap);
         }
@@ -484,29 +490,28 @@ impl Crawler {
         })
     }
 
-    /// Reads `url`'s origin's robots.txt once (unless robots are ignored), applies its
-    /// `Crawl-delay`, and returns its `Sitemap:` lines.
-    async fn robots_for(&self, url: &Url, cache: &mut RobotsCache, politeness: &Politeness) -> Vec<String> {
+    /// Reads `url`'s origin's robots.txt into `cache` once (unless robots are ignored) and
+    /// applies its `Crawl-delay`.
+    async fn robots_for(&self, url: &Url, cache: &mut RobotsCache, politeness: &Politeness) {
         if self.opts.ignore_robots {
-            return Vec::new();
+            return;
         }
         let origin = url.origin().ascii_serialization();
-        if !cache.contains_key(&origin) {
+        if let std::collections::hash_map::Entry::Vacant(entry) = cache.entry(origin) {
             let robot = self.fetch_robots(url).await;
             if let Some(d) = robot.as_ref().and_then(|r| r.delay) {
                 let delay = Duration::try_from_secs_f32(d.max(0.0)).unwrap_or(self.opts.max_crawl_delay);
-                politeness.set_delay(&origin, delay.min(self.opts.max_crawl_delay));
+                politeness.set_delay(entry.key(), delay.min(self.opts.max_crawl_delay));
             }
-            cache.insert(origin.clone(), robot);
+            entry.insert(robot);
         }
-        cache.get(&origin).and_then(|r| r.as_ref()).map(|r| r.sitemaps.clone()).unwrap_or_default()
     }
 
     async fn fetch_robots(&self, url: &Url) -> Option<texting_robots::Robot> {
         let robots_url = url.join("/robots.txt").ok()?;
         let opts = FetchOptions {
             timeout: Duration::from_secs(10),
-            read_timeout: self.opts.fetch.read_timeout.min(Duration::from_secs(10)),
+            read_timeout: Some(self.opts.fetch.read_timeout.unwrap_or(CRAWL_READ_TIMEOUT).min(Duration::from_secs(10))),
             max_body_bytes: 512 * 1024,
             ..FetchOptions::default()
         };

@@ -27,9 +27,10 @@ pub struct FetchOptions {
     /// redirect targets itself.
     pub follow_redirects: bool,
     /// Most time to wait for the response headers, and then between two chunks of the body:
-    /// a server that stalls (or drips a byte a minute) fails with [`FetchError::Timeout`]
-    /// long before [`timeout`](Self::timeout) would.
-    pub read_timeout: Duration,
+    /// a server that stalls fails with [`FetchError::Timeout`] long before
+    /// [`timeout`](Self::timeout) would. `None` (the default, as a one-page scrape wants):
+    /// only the whole-request timeout applies. Crawls set it (see `CrawlOptions`).
+    pub read_timeout: Option<Duration>,
     /// Only read bodies whose `Content-Type` starts with one of these (case-insensitive);
     /// others fail with [`FetchError::UnwantedContent`] before their body is downloaded.
     /// Empty: every type. A response without a `Content-Type` is always read.
@@ -43,7 +44,7 @@ impl Default for FetchOptions {
             max_body_bytes: 10 * 1024 * 1024,
             headers: Vec::new(),
             follow_redirects: true,
-            read_timeout: Duration::from_secs(20),
+            read_timeout: None,
             content_types: Vec::new(),
         }
     }
@@ -169,7 +170,7 @@ impl Fetcher for HttpFetcher {
         for (name, value) in &opts.headers {
             request = request.header(name.as_str(), value.as_str());
         }
-        let read_timeout = opts.read_timeout.min(opts.timeout);
+        let read_timeout = opts.read_timeout.unwrap_or(opts.timeout).min(opts.timeout);
         let timed_out = || FetchError::Timeout { url: url.to_string(), after: read_timeout };
         let response = tokio::time::timeout(read_timeout, request.send())
             .await

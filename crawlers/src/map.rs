@@ -50,7 +50,12 @@ impl Default for MapOptions {
             include_subdomains: false,
             sitemap: SitemapMode::Include,
             ignore_robots: false,
-            fetch: FetchOptions { follow_redirects: false, timeout: Duration::from_secs(10), ..FetchOptions::default() },
+            fetch: FetchOptions {
+                follow_redirects: false,
+                timeout: Duration::from_secs(10),
+                read_timeout: Some(Duration::from_secs(5)),
+                ..FetchOptions::default()
+            },
             time_budget: Duration::from_secs(15),
         }
     }

@@ -29,7 +29,7 @@ fn quick() -> CrawlOptions {
         fetch: FetchOptions {
             follow_redirects: false,
             timeout: Duration::from_secs(2),
-            read_timeout: Duration::from_millis(600),
+            read_timeout: Some(Duration::from_millis(600)),
             max_body_bytes: 1024 * 1024,
             ..FetchOptions::default()
         },
@@ -266,7 +266,7 @@ async fn map_lists_sitemap_and_linked_urls_with_titles_search_and_limit() {
     let site = FixtureServer::start_crawl_site(CrawlSiteConfig::default()).await;
     let opts = MapOptions {
         time_budget: Duration::from_secs(3),
-        fetch: FetchOptions { read_timeout: Duration::from_millis(500), timeout: Duration::from_secs(1), follow_redirects: false, ..FetchOptions::default() },
+        fetch: FetchOptions { read_timeout: Some(Duration::from_millis(500)), timeout: Duration::from_secs(1), follow_redirects: false, ..FetchOptions::default() },
         ..MapOptions::default()
     };
     let start = Url::parse(&site.url("/")).unwrap();

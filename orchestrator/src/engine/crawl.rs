@@ -139,7 +139,8 @@ fn crawl_options(options: &Value, defaults: &FetchOptions) -> Result<ace_crawler
             Some(_) => Err(bad(format!("options.{name} must be a list of regexes"))),
         }
     };
-    let fetch = fetch_options(options, &FetchOptions { follow_redirects: false, ..defaults.clone() })?;
+    let mut fetch = fetch_options(options, &FetchOptions { follow_redirects: false, ..defaults.clone() })?;
+    fetch.read_timeout = Some(fetch.read_timeout.unwrap_or(ace_crawlers::crawl::CRAWL_READ_TIMEOUT));
     let delay = match options.get("delay") {
         None | Some(Value::Null) => None,
         Some(v) => {
