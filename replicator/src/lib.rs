@@ -30,6 +30,7 @@ pub mod capture;
 pub mod css;
 pub mod html;
 pub mod paths;
+pub mod replay;
 pub mod site;
 pub mod warc;
 

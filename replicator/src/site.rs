@@ -192,7 +192,7 @@ pub fn build(capture: &Capture) -> Site {
         if !files.contains("index.html") && !dirs.contains("index.html") {
             let href = relative_href("index.html", entry);
             let html = format!(
-                "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={href}\"><title>Copy of {start}</title><a href=\"{href}\">Start page</a>\n"
+                "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={href}\"><title>Site copy</title><a href=\"{href}\">Start page</a>\n"
             );
             out.push(SiteFile { path: "index.html".into(), body: Bytes::from(html), content_type: "text/html".into(), url: start.clone(), page: false });
         }
