@@ -32,6 +32,9 @@ enum Command {
     Worker(ServeArgs),
     /// Crawl a site without a server: every page and a JSONL index into a folder.
     Crawl(CrawlArgs),
+    /// Copy a site for offline use without a server: a browsable folder, optionally a WARC and a
+    /// zip; the report (JSON) goes to stdout.
+    Replicate(ReplicateArgs),
     /// Extract a page's main content: HTML on stdin to stdout, or a folder of pages with --batch.
     Extract(ExtractArgs),
     /// Print the OpenAPI description of the orchestrator's API.
@@ -52,6 +55,51 @@ struct ExtractArgs {
     /// Where --batch writes its JSON lines.
     #[arg(long, value_name = "OUT.jsonl")]
     out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ReplicateArgs {
+    /// The start page.
+    url: String,
+    /// Output folder for the browsable copy.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Capture through a browser (not implemented yet: refused).
+    #[arg(long)]
+    render: bool,
+    /// Also write a WARC 1.1 (gzip per record) here.
+    #[arg(long, value_name = "FILE")]
+    warc: Option<PathBuf>,
+    /// Also write a WACZ here (not implemented yet: refused).
+    #[arg(long, value_name = "FILE")]
+    wacz: Option<PathBuf>,
+    /// Also write the copy as a zip here.
+    #[arg(long, value_name = "FILE")]
+    zip: Option<PathBuf>,
+    /// Most pages to copy (their requisites are not counted).
+    #[arg(long)]
+    max_pages: Option<u64>,
+    /// Most link hops from the start page.
+    #[arg(long)]
+    max_depth: Option<u32>,
+    /// Largest single file copied, in bytes (default 50 MiB).
+    #[arg(long)]
+    max_asset_bytes: Option<u64>,
+    /// Requests in flight at once (default 16).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Only follow links whose path matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    include: Vec<String>,
+    /// Skip links whose path matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    exclude: Vec<String>,
+    /// Do not read or obey robots.txt.
+    #[arg(long)]
+    ignore_robots: bool,
+    /// Allow loopback and private addresses (also ACE_ALLOW_PRIVATE_NETWORKS=1).
+    #[arg(long, env = "ACE_ALLOW_PRIVATE_NETWORKS", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    allow_private_networks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -162,6 +210,7 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Crawl(args) => crawl(args).await,
+        Command::Replicate(args) => replicate(args).await,
         Command::Extract(args) => {
             let format: ace_extractors::Format = args.format.parse()?;
             match (args.batch, args.out) {
@@ -298,6 +347,67 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
         totals.files,
         totals.bytes,
         args.out.display()
+    );
+    Ok(())
+}
+
+async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
+    use ace_crawlers::{FetchGuard, FetchOptions, HttpFetcher};
+    use ace_replicator::{Output, ReplicateOptions};
+
+    let start = url::Url::parse(&args.url).with_context(|| format!("{:?} is not a URL", args.url))?;
+    let guard = if args.allow_private_networks { FetchGuard::allow_all() } else { FetchGuard::deny_private() };
+    let guard_check = guard.check_resolved(&start).await;
+    guard_check.map_err(|e| anyhow::anyhow!("{e} (pass --allow-private-networks to copy local addresses)"))?;
+    let mut outputs = vec![Output::Dir];
+    outputs.extend(args.warc.is_some().then_some(Output::Warc));
+    outputs.extend(args.wacz.is_some().then_some(Output::Wacz));
+    outputs.extend(args.zip.is_some().then_some(Output::Zip));
+    let opts = ReplicateOptions {
+        max_pages: args.max_pages,
+        max_depth: args.max_depth,
+        include_paths: args.include,
+        exclude_paths: args.exclude,
+        render: args.render,
+        outputs,
+        max_asset_bytes: args.max_asset_bytes,
+        concurrency: args.concurrency,
+        ignore_robots_txt: args.ignore_robots,
+        ..ReplicateOptions::default()
+    };
+    let fetcher = std::sync::Arc::new(HttpFetcher::new(guard, FetchOptions::default())?);
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        signal().await;
+        on_signal.cancel();
+    });
+    let replica = ace_replicator::replicate(fetcher, start, &opts, &cancel).await?;
+    replica.site.write_dir(&args.out)?;
+    if let Some(path) = &args.warc {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        ace_replicator::warc::write(&replica.capture, &name, &mut file).with_context(|| format!("cannot write {}", path.display()))?;
+        file.flush()?;
+    }
+    if let Some(path) = &args.zip {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        replica.site.write_zip(std::io::BufWriter::new(file))?.flush()?;
+    }
+    let report = &replica.report;
+    println!("{}", serde_json::to_string_pretty(report)?);
+    eprintln!(
+        "ace-web replicate: {} pages, {} assets, {} files, {} bytes in {} ({} requests, {} duplicates stored once, {} missing){} in {} ms",
+        report.pages,
+        report.assets,
+        report.files,
+        report.bytes,
+        args.out.display(),
+        report.requests,
+        report.duplicates,
+        report.missing.len(),
+        if report.hit_page_limit { ", stopped at --max-pages" } else if report.cancelled { ", interrupted" } else { "" },
+        report.elapsed_ms
     );
     Ok(())
 }
