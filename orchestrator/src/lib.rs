@@ -29,6 +29,7 @@ pub mod error;
 pub mod health;
 pub mod metrics;
 pub mod model;
+pub mod replicator_api;
 pub mod server;
 pub mod services;
 pub mod store;

@@ -44,7 +44,7 @@ pub async fn serve(state: AppState, listeners: Listeners) -> anyhow::Result<()> 
         let routes = match name {
             "dashboard" => ace_dashboard::router(overview.clone()),
             "orchestrator" => api::router(state.clone()),
-            "replicator" => services::pending(state.clone(), "replicator", services::REPLICATOR),
+            "replicator" => crate::replicator_api::router(state.clone()),
             "extractor" => api::extract::router(state.clone()),
             "scraper" => services::pending(state.clone(), "scraper", services::SCRAPER),
             _ => health::router(state.clone()),

@@ -21,6 +21,7 @@ use crate::model::JobKind;
 
 mod crawl;
 mod options;
+pub(crate) mod replicate;
 mod scrape;
 
 pub(crate) use options::fetch_options;
@@ -107,6 +108,7 @@ impl Engines {
     pub fn standard(fetcher: Arc<dyn Fetcher>, defaults: FetchOptions) -> Engines {
         Engines::default()
             .with(JobKind::Scrape, Arc::new(scrape::ScrapeEngine { fetcher: fetcher.clone(), defaults: defaults.clone() }))
+            .with(JobKind::Replicate, Arc::new(replicate::ReplicateEngine { fetcher: fetcher.clone(), defaults: defaults.clone() }))
             .with(JobKind::Crawl, Arc::new(crawl::CrawlEngine { fetcher, defaults }))
     }
 
