@@ -23,6 +23,7 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::html::RefKind;
+use crate::record::{PageRecorder, RecordError, RecordOptions, RecordedPage};
 use crate::paths::media_type;
 use crate::{Missing, ReplicateError};
 
@@ -196,26 +197,82 @@ struct Task {
     hops: usize,
 }
 
-/// Captures `start` through `fetcher`.
-pub async fn capture(
-    fetcher: Arc<dyn Fetcher>,
+/// The state both capture modes share: what was seen, what is queued, and the page scope.
+struct Frontier<'a> {
     start: Url,
-    limits: &CaptureLimits,
-    cancel: &CancellationToken,
-) -> Result<Capture, ReplicateError> {
-    let started = Instant::now();
-    if !matches!(start.scheme(), "http" | "https") {
-        return Err(ReplicateError::StartUrl { url: start, reason: "only http and https URLs can be copied".into() });
+    limits: &'a CaptureLimits,
+    robots: Option<texting_robots::Robot>,
+    seen: HashSet<Url>,
+    queue: VecDeque<Task>,
+    pages_queued: u64,
+    bytes: u64,
+}
+
+impl Frontier<'_> {
+    /// Queues a discovered reference: requisites always, links when in the page scope.
+    fn offer(&mut self, c: &mut Capture, url: &Url, kind: RefKind, from: &Url, from_role: Role) {
+        if !matches!(url.scheme(), "http" | "https") {
+            return;
+        }
+        let url = canonical(url);
+        match (kind, from_role) {
+            (RefKind::Embed | RefKind::Frame, _) => {
+                if self.seen.insert(url.clone()) {
+                    self.queue.push_back(Task { url, role: Role::Requisite, referrer: Some(from.clone()), hops: 0 });
+                }
+            }
+            (RefKind::Link, Role::Page { depth }) => {
+                if self.seen.contains(&url) || !same_site(&self.start, &url) {
+                    return;
+                }
+                if self.limits.max_depth.is_some_and(|d| depth >= d) || !path_in_scope(&url, self.limits) {
+                    return;
+                }
+                if self.robots.as_ref().is_some_and(|r| !r.allowed(url.as_str())) {
+                    self.seen.insert(url);
+                    c.disallowed_by_robots += 1;
+                    return;
+                }
+                if self.limits.max_pages.is_some_and(|m| self.pages_queued >= m) {
+                    c.hit_page_limit = true;
+                    return;
+                }
+                self.pages_queued += 1;
+                self.seen.insert(url.clone());
+                self.queue.push_back(Task { url, role: Role::Page { depth: depth + 1 }, referrer: Some(from.clone()), hops: 0 });
+            }
+            (RefKind::Link, Role::Requisite) => {}
+        }
     }
-    let start = canonical(&start);
-    let fetch_opts = FetchOptions {
-        timeout: limits.timeout,
-        max_body_bytes: limits.max_asset_bytes,
-        headers: Vec::new(),
-        follow_redirects: false,
-    };
-    let robots = if limits.ignore_robots { None } else { fetch_robots(fetcher.as_ref(), &start, &fetch_opts).await };
-    let mut c = Capture {
+}
+
+/// The references an HTML document or style sheet makes.
+fn discover(ex: &Exchange) -> Vec<(Url, RefKind)> {
+    let mut found = Vec::new();
+    if !ex.is_success() || ex.redirect_to.is_some() {
+        return found;
+    }
+    if ex.is_html() {
+        let text = crate::html::decode_body(ex.header("content-type"), &ex.body);
+        let _ = crate::html::process(&text, &ex.url, false, &mut |u, k| {
+            found.push((u.clone(), k));
+            None
+        });
+    } else if ex.is_css() {
+        let text = crate::html::decode_body(ex.header("content-type"), &ex.body);
+        for r in crate::css::references(&text) {
+            if crate::html::is_fetchable(&r) {
+                if let Ok(u) = ex.url.join(r.trim()) {
+                    found.push((u, RefKind::Embed));
+                }
+            }
+        }
+    }
+    found
+}
+
+fn new_capture(start: &Url) -> Capture {
+    Capture {
         start: start.clone(),
         exchanges: Vec::new(),
         index: HashMap::new(),
@@ -226,18 +283,47 @@ pub async fn capture(
         hit_byte_limit: false,
         cancelled: false,
         elapsed: Duration::ZERO,
-    };
-    let mut seen: HashSet<Url> = HashSet::new();
-    let mut queue: VecDeque<Task> = VecDeque::new();
-    let mut pages_queued: u64 = 1;
-    let mut bytes: u64 = 0;
-    seen.insert(start.clone());
-    queue.push_back(Task { url: start.clone(), role: Role::Page { depth: 0 }, referrer: None, hops: 0 });
+    }
+}
+
+fn fetch_options(limits: &CaptureLimits) -> FetchOptions {
+    FetchOptions { timeout: limits.timeout, max_body_bytes: limits.max_asset_bytes, headers: Vec::new(), follow_redirects: false }
+}
+
+fn checked_start(start: Url) -> Result<Url, ReplicateError> {
+    if !matches!(start.scheme(), "http" | "https") {
+        return Err(ReplicateError::StartUrl { url: start, reason: "only http and https URLs can be copied".into() });
+    }
+    Ok(canonical(&start))
+}
+
+/// Captures `start` through `fetcher`.
+pub async fn capture(
+    fetcher: Arc<dyn Fetcher>,
+    start: Url,
+    limits: &CaptureLimits,
+    cancel: &CancellationToken,
+) -> Result<Capture, ReplicateError> {
+    let started = Instant::now();
+    let start = checked_start(start)?;
+    let robots = if limits.ignore_robots { None } else { fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await };
+    let mut c = new_capture(&start);
+    let mut f = Frontier { start: start.clone(), limits, robots, seen: HashSet::new(), queue: VecDeque::new(), pages_queued: 1, bytes: 0 };
+    f.seen.insert(start.clone());
+    f.queue.push_back(Task { url: start.clone(), role: Role::Page { depth: 0 }, referrer: None, hops: 0 });
+    fetch_all(&fetcher, &mut c, &mut f, cancel).await;
+    c.elapsed = started.elapsed();
+    Ok(c)
+}
+
+/// Fetches everything queued in `f` (and whatever that discovers) into `c`.
+async fn fetch_all(fetcher: &Arc<dyn Fetcher>, c: &mut Capture, f: &mut Frontier<'_>, cancel: &CancellationToken) {
+    let fetch_opts = fetch_options(f.limits);
     let mut running: JoinSet<(Task, Result<ace_crawlers::FetchedPage, FetchError>)> = JoinSet::new();
     loop {
-        while running.len() < limits.concurrency.max(1) && !cancel.is_cancelled() {
-            let Some(task) = queue.pop_front() else { break };
-            if bytes >= limits.max_total_bytes {
+        while running.len() < f.limits.concurrency.max(1) && !cancel.is_cancelled() {
+            let Some(task) = f.queue.pop_front() else { break };
+            if f.bytes >= f.limits.max_total_bytes {
                 c.hit_byte_limit = true;
                 c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), "total_bytes_cap", None));
                 continue;
@@ -267,7 +353,7 @@ pub async fn capture(
                 continue;
             }
         };
-        bytes += page.body.len() as u64;
+        f.bytes += page.body.len() as u64;
         let redirect_to = if (300..400).contains(&page.status) {
             page.header("location").and_then(|l| task.url.join(l).ok()).map(|u| canonical(&u))
         } else {
@@ -282,80 +368,160 @@ pub async fn capture(
             role: task.role,
             date: Utc::now(),
         };
-        let mut discovered: Vec<(Url, RefKind)> = Vec::new();
         if let Some(target) = redirect_to {
             if task.hops >= MAX_REDIRECTS {
                 c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), "too_many_redirects", None));
-            } else if seen.insert(target.clone()) {
+            } else if f.seen.insert(target.clone()) {
                 let in_scope = match task.role {
-                    Role::Page { .. } => same_site(&start, &target),
+                    Role::Page { .. } => same_site(&f.start, &target),
                     Role::Requisite => true,
                 };
                 if in_scope {
-                    queue.push_front(Task { url: target, role: task.role, referrer: task.referrer.clone(), hops: task.hops + 1 });
+                    f.queue.push_front(Task { url: target, role: task.role, referrer: task.referrer.clone(), hops: task.hops + 1 });
                 }
-            } else if ex_chain_loops(&c, &ex, &target) {
+            } else if ex_chain_loops(c, &ex, &target) {
                 c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), "redirect_loop", None));
             }
         } else if !ex.is_success() {
             let code = if ex.status == 404 { "not_found" } else { "error_status" };
             c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), code, Some(format!("HTTP {}", ex.status))));
-        } else if ex.is_html() {
-            let text = crate::html::decode_body(ex.header("content-type"), &ex.body);
-            let _ = crate::html::process(&text, &ex.url, false, &mut |u, k| {
-                discovered.push((u.clone(), k));
-                None
-            });
-        } else if ex.is_css() {
-            let text = crate::html::decode_body(ex.header("content-type"), &ex.body);
-            for r in crate::css::references(&text) {
-                if crate::html::is_fetchable(&r) {
-                    if let Ok(u) = ex.url.join(r.trim()) {
-                        discovered.push((u, RefKind::Embed));
-                    }
-                }
-            }
         }
-        let from = ex.url.clone();
-        let role = ex.role;
+        let discovered = discover(&ex);
+        let (from, role) = (ex.url.clone(), ex.role);
         c.index.insert(ex.url.clone(), c.exchanges.len());
         c.exchanges.push(ex);
         for (url, kind) in discovered {
-            if !matches!(url.scheme(), "http" | "https") {
+            f.offer(c, &url, kind, &from, role);
+        }
+    }
+}
+
+/// Captures `start` by loading each page in a browser through `recorder` and keeping every
+/// response it received (`render: true`); then fetches over HTTP whatever the pages' HTML and
+/// CSS reference that the browser did not load (other `srcset` candidates, print styles,
+/// hover images), so the copy is at least as complete as a static one.
+pub async fn capture_rendered(
+    recorder: Arc<dyn PageRecorder>,
+    fetcher: Arc<dyn Fetcher>,
+    start: Url,
+    limits: &CaptureLimits,
+    record: &RecordOptions,
+    cancel: &CancellationToken,
+) -> Result<Capture, ReplicateError> {
+    let started = Instant::now();
+    let start = checked_start(start)?;
+    let robots = if limits.ignore_robots { None } else { fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await };
+    let mut c = new_capture(&start);
+    let mut f = Frontier { start: start.clone(), limits, robots, seen: HashSet::new(), queue: VecDeque::new(), pages_queued: 1, bytes: 0 };
+    f.seen.insert(start.clone());
+    let mut pages: VecDeque<Task> = VecDeque::from([Task { url: start.clone(), role: Role::Page { depth: 0 }, referrer: None, hops: 0 }]);
+    let mut running: JoinSet<(Task, Result<RecordedPage, RecordError>)> = JoinSet::new();
+    let browsers = limits.concurrency.clamp(1, 4);
+    loop {
+        while running.len() < browsers && !cancel.is_cancelled() {
+            let Some(task) = pages.pop_front() else { break };
+            let recorder = recorder.clone();
+            let opts = record.clone();
+            running.spawn(async move {
+                let result = recorder.record(&task.url, &opts).await;
+                (task, result)
+            });
+        }
+        let next = tokio::select! {
+            joined = running.join_next() => joined,
+            _ = cancel.cancelled() => {
+                c.cancelled = true;
+                running.abort_all();
+                break;
+            }
+        };
+        let Some(joined) = next else { break };
+        let Ok((task, result)) = joined else { continue };
+        let depth = match task.role {
+            Role::Page { depth } => depth,
+            Role::Requisite => 0,
+        };
+        let page = match result {
+            Ok(page) => page,
+            Err(e) => {
+                c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), &e.code, Some(e.message)));
                 continue;
             }
+        };
+        let final_url = Url::parse(&page.final_url).map(|u| canonical(&u)).unwrap_or_else(|_| task.url.clone());
+        for r in page.responses {
+            let Ok(url) = Url::parse(&r.url) else { continue };
             let url = canonical(&url);
-            match (kind, role) {
-                (RefKind::Embed | RefKind::Frame, _) => {
-                    if seen.insert(url.clone()) {
-                        queue.push_back(Task { url, role: Role::Requisite, referrer: Some(from.clone()), hops: 0 });
-                    }
-                }
-                (RefKind::Link, Role::Page { depth }) => {
-                    if seen.contains(&url) || !same_site(&start, &url) {
-                        continue;
-                    }
-                    if limits.max_depth.is_some_and(|d| depth >= d) {
-                        continue;
-                    }
-                    if !path_in_scope(&url, limits) {
-                        continue;
-                    }
-                    if robots.as_ref().is_some_and(|r| !r.allowed(url.as_str())) {
-                        seen.insert(url);
-                        c.disallowed_by_robots += 1;
-                        continue;
-                    }
-                    if limits.max_pages.is_some_and(|m| pages_queued >= m) {
-                        c.hit_page_limit = true;
-                        continue;
-                    }
-                    pages_queued += 1;
-                    seen.insert(url.clone());
-                    queue.push_back(Task { url, role: Role::Page { depth: depth + 1 }, referrer: Some(from.clone()), hops: 0 });
-                }
-                (RefKind::Link, Role::Requisite) => {}
+            c.requests += 1;
+            let Some(body) = r.body else { continue };
+            if c.index.contains_key(&url) {
+                continue;
             }
+            if body.len() as u64 > limits.max_asset_bytes {
+                let detail = format!("{} bytes, over the limit of {}", body.len(), limits.max_asset_bytes);
+                c.missing.push(Missing::new(&url, Some(&task.url), "too_large", Some(detail)));
+                f.seen.insert(url);
+                continue;
+            }
+            f.bytes += body.len() as u64;
+            let redirect_to = if (300..400).contains(&r.status) {
+                r.headers.iter().find(|(n, _)| n == "location").and_then(|(_, l)| url.join(l).ok()).map(|u| canonical(&u))
+            } else {
+                None
+            };
+            let is_document = url == task.url || url == final_url;
+            let role = if is_document { task.role } else { Role::Requisite };
+            if !is_document && !(200..400).contains(&r.status) {
+                let code = if r.status == 404 { "not_found" } else { "error_status" };
+                c.missing.push(Missing::new(&url, Some(&task.url), code, Some(format!("HTTP {}", r.status))));
+            }
+            f.seen.insert(url.clone());
+            c.index.insert(url.clone(), c.exchanges.len());
+            c.exchanges.push(Exchange { url, status: r.status, headers: r.headers, body: bytes::Bytes::from(body), redirect_to, role, date: Utc::now() });
+        }
+        for (url, reason) in page.failed {
+            if let Ok(u) = Url::parse(&url) {
+                let u = canonical(&u);
+                if !c.index.contains_key(&u) {
+                    c.missing.push(Missing::new(&u, Some(&task.url), "browser_failed", Some(reason)));
+                }
+            }
+        }
+        // Links come from the DOM after scripts ran, so script-built menus are followed too.
+        let mut links = Vec::new();
+        let _ = crate::html::process(&page.dom, &final_url, false, &mut |u, k| {
+            if k == RefKind::Link {
+                links.push(u.clone());
+            }
+            None
+        });
+        for link in links {
+            f.offer(&mut c, &link, RefKind::Link, &final_url, Role::Page { depth });
+        }
+        while let Some(t) = f.queue.pop_front() {
+            pages.push_back(t);
+        }
+    }
+    // What the markup references that the browser did not load.
+    let known: Vec<usize> = (0..c.exchanges.len()).collect();
+    for i in known {
+        let ex = &c.exchanges[i];
+        let (from, role) = (ex.url.clone(), ex.role);
+        for (url, kind) in discover(ex) {
+            if kind != RefKind::Link {
+                f.offer(&mut c, &url, kind, &from, role);
+            }
+        }
+    }
+    if !c.cancelled {
+        fetch_all(&fetcher, &mut c, &mut f, cancel).await;
+    }
+    // The browser gives up on a redirect loop after many hops; say so once per chain start.
+    let looped: Vec<Url> =
+        c.exchanges.iter().filter(|e| e.redirect_to.is_some() && matches!(c.resolve(&e.url), Err(Some("redirect loop")))).map(|e| e.url.clone()).collect();
+    for url in looped {
+        if !c.missing.iter().any(|m| m.url == url.as_str()) {
+            c.missing.push(Missing::new(&url, Some(&start), "redirect_loop", None));
         }
     }
     c.elapsed = started.elapsed();

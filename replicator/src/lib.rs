@@ -9,8 +9,9 @@
 //!
 //! The stages are modules: [`capture`] fetches pages and their requisites, [`html`] and
 //! [`css`] find and rewrite references, [`paths`] names files, [`site`] lays out and writes
-//! the copy, [`warc`] writes WARC 1.1. Capture through a browser (`render: true`) is not
-//! built yet and is refused with [`ReplicateError::RenderUnavailable`].
+//! the copy, [`warc`] writes WARC 1.1, [`replay`] serves a copy safely. With `render: true`
+//! pages are loaded in a browser through the [`record::PageRecorder`] seam
+//! ([`replicate_with`]), and every response the browser received is kept.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
@@ -30,6 +31,8 @@ pub mod capture;
 pub mod css;
 pub mod html;
 pub mod paths;
+pub mod qa;
+pub mod record;
 pub mod replay;
 pub mod site;
 pub mod warc;
@@ -71,7 +74,8 @@ pub struct ReplicateOptions {
     pub include_paths: Vec<String>,
     /// Regexes on the path that keep a linked page out.
     pub exclude_paths: Vec<String>,
-    /// Load pages in a browser and record what scripts fetch (not built yet: refused).
+    /// Load each page in a browser and keep every response it received, including what
+    /// scripts fetch and what scrolling loads (needs the browser pool).
     pub render: bool,
     /// Which artifacts to write.
     pub outputs: Vec<Output>,
@@ -109,9 +113,6 @@ impl Default for ReplicateOptions {
 impl ReplicateOptions {
     /// Checks the options and turns them into capture limits.
     pub fn limits(&self) -> Result<CaptureLimits, ReplicateError> {
-        if self.render {
-            return Err(ReplicateError::RenderUnavailable);
-        }
         if self.outputs.contains(&Output::Wacz) {
             return Err(ReplicateError::InvalidOption { name: "outputs", reason: "wacz is not built yet; use warc".into() });
         }
@@ -231,8 +232,8 @@ pub enum ReplicateError {
         /// Why.
         reason: String,
     },
-    /// `render: true` asks for browser capture, which is not built yet.
-    #[error("render: true (capture through a browser) is not implemented yet; use render: false")]
+    /// `render: true` needs a browser, and none is available.
+    #[error("render: true needs a browser and none is available (is Chromium installed?); use render: false")]
     RenderUnavailable,
     /// A path to write was not a plain relative path (never written).
     #[error("refused to write outside the output folder: {path}")]
@@ -260,7 +261,7 @@ impl ReplicateError {
             ReplicateError::StartUrl { .. } => "invalid_url",
             ReplicateError::StartPage { .. } => "start_page_failed",
             ReplicateError::InvalidOption { .. } => "invalid_request",
-            ReplicateError::RenderUnavailable => "not_implemented",
+            ReplicateError::RenderUnavailable => "unavailable",
             ReplicateError::UnsafePath { .. } => "unsafe_path",
             ReplicateError::Io { .. } | ReplicateError::Zip(_) => "write_failed",
         }
@@ -276,9 +277,27 @@ pub async fn replicate(
     opts: &ReplicateOptions,
     cancel: &CancellationToken,
 ) -> Result<Replica, ReplicateError> {
+    replicate_with(fetcher, None, start, opts, cancel).await
+}
+
+/// [`replicate`], with a browser for `render: true` ([`record::PageRecorder`]).
+pub async fn replicate_with(
+    fetcher: Arc<dyn Fetcher>,
+    recorder: Option<Arc<dyn record::PageRecorder>>,
+    start: Url,
+    opts: &ReplicateOptions,
+    cancel: &CancellationToken,
+) -> Result<Replica, ReplicateError> {
     let limits = opts.limits()?;
     let started = std::time::Instant::now();
-    let capture = capture::capture(fetcher, start, &limits, cancel).await?;
+    let capture = match (opts.render, recorder) {
+        (false, _) => capture::capture(fetcher, start, &limits, cancel).await?,
+        (true, None) => return Err(ReplicateError::RenderUnavailable),
+        (true, Some(recorder)) => {
+            let record = record::RecordOptions { timeout: limits.timeout, ..record::RecordOptions::default() };
+            capture::capture_rendered(recorder, fetcher, start, &limits, &record, cancel).await?
+        }
+    };
     if capture.resolve(&capture.start).is_err() && !capture.cancelled {
         let reason = capture
             .missing
