@@ -15,12 +15,14 @@
 
 use std::collections::HashMap;
 use std::io::Cursor;
+use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, Rgba, RgbaImage};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
 use crate::record::{PageRecorder, RecordError, RecordOptions};
+use crate::site::Site;
 
 /// Largest per-channel difference (0-255) at which two pixels still match.
 pub const TOLERANCE: u8 = 16;
@@ -108,17 +110,21 @@ pub struct PageQa {
 
 /// Loads `original` and `copy` (whose origin is `copy_origin`, e.g. `http://127.0.0.1:1234`)
 /// at the same viewport and compares them.
+///
+/// `originals` loads the original (under the service's fetch guard); `copies` loads the
+/// copy, which is usually on loopback, with everything outside `copy_origin` blocked.
 pub async fn check_page(
-    recorder: &dyn PageRecorder,
+    originals: &dyn PageRecorder,
+    copies: &dyn PageRecorder,
     original: &Url,
     copy: &Url,
     copy_origin: &str,
     viewport: (u32, u32),
 ) -> Result<PageQa, RecordError> {
     let shot = RecordOptions { viewport, screenshot: true, ..RecordOptions::default() };
-    let before = recorder.record(original, &shot).await?;
+    let before = originals.record(original, &shot).await?;
     let sandboxed = RecordOptions { allow_only: Some(vec![copy_origin.to_owned()]), ..shot };
-    let after = recorder.record(copy, &sandboxed).await?;
+    let after = copies.record(copy, &sandboxed).await?;
     let bad_image = |e: ImageError| RecordError { code: "screenshot_failed".into(), message: e.to_string(), retryable: true };
     let (a, b) = (before.screenshot.unwrap_or_default(), after.screenshot.unwrap_or_default());
     let pixels = compare(&a, &b).map_err(bad_image)?;
@@ -143,6 +149,142 @@ pub async fn check_page(
         text_similarity: text_similarity(&before.text, &after.text),
         diff_png: pixels.diff_png,
     })
+}
+
+/// The fidelity of a copy: sampled pages and a summary.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QaReport {
+    /// Pages checked.
+    pub pages: Vec<PageQa>,
+    /// Pages that could not be checked, with why.
+    pub errors: Vec<(String, String)>,
+    /// Lowest pixel match over the pages.
+    pub min_pixel_match: f64,
+    /// Mean pixel match.
+    pub mean_pixel_match: f64,
+    /// Mean text similarity.
+    pub mean_text_similarity: f64,
+    /// Escaped requests over all pages.
+    pub escaped: usize,
+    /// Missing references over all pages.
+    pub missing: usize,
+}
+
+/// Viewport of the QA screenshots.
+pub const VIEWPORT: (u32, u32) = (1280, 800);
+
+/// Checks up to `samples` pages of `site` (written at `dir`): the start page first, then
+/// pages spread evenly over the rest. The copy is served for the check by [`serve_copy`].
+pub async fn run(
+    originals: &dyn PageRecorder,
+    copies: &dyn PageRecorder,
+    site: &Site,
+    dir: &Path,
+    samples: usize,
+) -> Result<QaReport, std::io::Error> {
+    let pages: Vec<_> = site.files.iter().filter(|f| f.page).collect();
+    let mut picked: Vec<usize> = Vec::new();
+    if let Some(i) = pages.iter().position(|f| Some(&f.path) == site.entry.as_ref()) {
+        picked.push(i);
+    }
+    let want = samples.min(pages.len());
+    let mut k = 0;
+    while picked.len() < want && k < pages.len() {
+        let i = k * pages.len() / want.max(1);
+        if !picked.contains(&i) {
+            picked.push(i);
+        }
+        k += 1;
+    }
+    for i in 0..pages.len() {
+        if picked.len() >= want {
+            break;
+        }
+        if !picked.contains(&i) {
+            picked.push(i);
+        }
+    }
+    let server = serve_copy(dir.to_owned()).await?;
+    let mut report = QaReport { pages: Vec::new(), errors: Vec::new(), min_pixel_match: 1.0, mean_pixel_match: 1.0, mean_text_similarity: 1.0, escaped: 0, missing: 0 };
+    for i in picked {
+        let file = pages[i];
+        let copy_url = match Url::parse(&format!("{}/{}", server.origin, crate::paths::relative_href("index.html", &file.path))) {
+            Ok(u) => u,
+            Err(e) => {
+                report.errors.push((file.url.to_string(), e.to_string()));
+                continue;
+            }
+        };
+        match check_page(originals, copies, &file.url, &copy_url, &server.origin, VIEWPORT).await {
+            Ok(page) => report.pages.push(page),
+            Err(e) => report.errors.push((file.url.to_string(), e.to_string())),
+        }
+    }
+    server.task.abort();
+    let n = report.pages.len().max(1) as f64;
+    report.min_pixel_match = report.pages.iter().map(|p| p.pixel_match).fold(1.0, f64::min);
+    report.mean_pixel_match = report.pages.iter().map(|p| p.pixel_match).sum::<f64>() / n;
+    report.mean_text_similarity = report.pages.iter().map(|p| p.text_similarity).sum::<f64>() / n;
+    report.escaped = report.pages.iter().map(|p| p.escaped.len()).sum();
+    report.missing = report.pages.iter().map(|p| p.missing.len()).sum();
+    Ok(report)
+}
+
+/// A copy served on a loopback port for QA.
+#[derive(Debug)]
+pub struct CopyServer {
+    /// `http://127.0.0.1:PORT`.
+    pub origin: String,
+    /// The server; abort it when done.
+    pub task: tokio::task::JoinHandle<()>,
+}
+
+/// Serves the folder `dir` on a free loopback port with the replay headers (a small
+/// HTTP/1.1 server: GET and HEAD, one request per connection).
+pub async fn serve_copy(dir: PathBuf) -> Result<CopyServer, std::io::Error> {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let origin = format!("http://{}", listener.local_addr()?);
+    let task = tokio::spawn(async move {
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else { return };
+            let dir = dir.clone();
+            tokio::spawn(async move {
+                use tokio::io::{AsyncReadExt, AsyncWriteExt};
+                let mut head = Vec::new();
+                let mut buf = [0u8; 4096];
+                while !head.windows(4).any(|w| w == b"\r\n\r\n") && head.len() < 64 * 1024 {
+                    match sock.read(&mut buf).await {
+                        Ok(0) | Err(_) => return,
+                        Ok(n) => head.extend_from_slice(&buf[..n]),
+                    }
+                }
+                let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_owned();
+                let mut parts = line.split_whitespace();
+                let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
+                let path = target.split('?').next().unwrap_or("/").trim_start_matches('/').to_owned();
+                let found = tokio::task::spawn_blocking(move || crate::replay::resolve(&dir, &path)).await.ok().and_then(Result::ok);
+                let (status, content_type, body) = match found {
+                    Some(file) => match tokio::fs::read(&file).await {
+                        Ok(b) => ("200 OK", crate::replay::content_type(&file), b),
+                        Err(_) => ("404 Not Found", "text/plain", b"not found".to_vec()),
+                    },
+                    None => ("404 Not Found", "text/plain", b"not found".to_vec()),
+                };
+                let mut response = format!("HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
+                for (name, value) in crate::replay::HEADERS {
+                    response.push_str(&format!("{name}: {value}\r\n"));
+                }
+                response.push_str("\r\n");
+                let _ = sock.write_all(response.as_bytes()).await;
+                if method != "HEAD" {
+                    let _ = sock.write_all(&body).await;
+                }
+                let _ = sock.shutdown().await;
+            });
+        }
+    });
+    Ok(CopyServer { origin, task })
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ async fn rendered_copy_keeps_what_scripts_load_and_matches_the_original() {
     for (original, copy) in [("/replica/", "replica/"), ("/replica/page2.html", "replica/page2.html")] {
         let original = Url::parse(&site.url(original)).unwrap();
         let copy = Url::parse(&format!("{base}{copy}")).unwrap();
-        let qa = check_page(recorder.as_ref(), &original, &copy, &copy_origin, (1024, 768)).await.expect("QA");
+        let qa = check_page(recorder.as_ref(), recorder.as_ref(), &original, &copy, &copy_origin, (1024, 768)).await.expect("QA");
         eprintln!("QA {original}: pixel match {:.4}, text similarity {:.4}, escaped {}, missing {:?}", qa.pixel_match, qa.text_similarity, qa.escaped.len(), qa.missing);
         if let Ok(dump) = std::env::var("ACE_QA_DUMP") {
             std::fs::write(format!("{dump}/diff-{}.png", copy.path().replace('/', "_")), &qa.diff_png).unwrap();
@@ -55,6 +55,12 @@ async fn rendered_copy_keeps_what_scripts_load_and_matches_the_original() {
         assert!(qa.pixel_match >= 0.99, "{original}: pixel match {}", qa.pixel_match);
         assert!(qa.text_similarity >= 0.99, "{original}: text similarity {}", qa.text_similarity);
     }
+
+    // The same through qa::run, which serves the copy itself and samples the pages.
+    let report = ace_replicator::qa::run(recorder.as_ref(), recorder.as_ref(), &replica.site, dir.path(), 3).await.unwrap();
+    eprintln!("QA run: {} pages, min pixel match {:.4}, mean text {:.4}, escaped {}, missing {}", report.pages.len(), report.min_pixel_match, report.mean_text_similarity, report.escaped, report.missing);
+    assert_eq!((report.pages.len(), report.errors.len(), report.escaped), (3, 0, 0), "{report:#?}");
+    assert!(report.min_pixel_match >= 0.99, "{report:#?}");
 
     // With the origin gone, the copy still runs its scripts on what was recorded.
     site.stop();
@@ -77,7 +83,7 @@ async fn static_copy_qa_shows_what_it_misses() {
     replica.site.write_dir(dir.path()).unwrap();
     let (base, server) = serve_copy(dir.path(), "/").await;
     let copy = Url::parse(&format!("{base}replica/")).unwrap();
-    let qa = check_page(recorder.as_ref(), &start, &copy, base.trim_end_matches('/'), (1024, 768)).await.unwrap();
+    let qa = check_page(recorder.as_ref(), recorder.as_ref(), &start, &copy, base.trim_end_matches('/'), (1024, 768)).await.unwrap();
     eprintln!("QA of the static copy: pixel match {:.4}, text similarity {:.4}, escaped {}, missing {:?}", qa.pixel_match, qa.text_similarity, qa.escaped.len(), qa.missing);
     // A static copy cannot know what scripts load: QA must say so.
     assert!(qa.escaped.is_empty(), "{:?}", qa.escaped);
