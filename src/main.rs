@@ -64,9 +64,13 @@ struct ReplicateArgs {
     /// Output folder for the browsable copy.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Capture through a browser (not implemented yet: refused).
+    /// Load each page in Chromium and keep every response (what scripts load too).
     #[arg(long)]
     render: bool,
+    /// Check the fidelity of this many pages (screenshots of original and copy, pixel match,
+    /// escaped requests, missing references, text similarity); needs Chromium.
+    #[arg(long, value_name = "N")]
+    qa: Option<usize>,
     /// Also write a WARC 1.1 (gzip per record) here.
     #[arg(long, value_name = "FILE")]
     warc: Option<PathBuf>,
@@ -382,8 +386,38 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
         signal().await;
         on_signal.cancel();
     });
-    let replica = ace_replicator::replicate(fetcher, start, &opts, &cancel).await?;
+    let qa_samples = args.qa.unwrap_or(0);
+    let pool = if args.render || qa_samples > 0 {
+        let mut config = ace_browser::PoolConfig { max_browsers: 1, ..ace_browser::PoolConfig::default() };
+        if let Ok(exe) = std::env::var("ACE_CHROMIUM") {
+            config.executable = exe.into();
+        }
+        Some(ace_browser::Pool::start(config).context("--render and --qa need Chromium")?)
+    } else {
+        None
+    };
+    let originals = pool.as_ref().map(|p| std::sync::Arc::new(ace_browser::capture::PoolRecorder::new(p.clone(), guard)));
+    let recorder: Option<std::sync::Arc<dyn ace_replicator::record::PageRecorder>> =
+        if args.render { originals.clone().map(|r| r as std::sync::Arc<dyn ace_replicator::record::PageRecorder>) } else { None };
+    let result = ace_replicator::replicate_with(fetcher, recorder, start, &opts, &cancel).await;
+    let replica = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(p) = &pool {
+                p.shutdown().await;
+            }
+            return Err(e.into());
+        }
+    };
     replica.site.write_dir(&args.out)?;
+    let mut qa = None;
+    if let (Some(pool), Some(originals)) = (&pool, &originals) {
+        if qa_samples > 0 {
+            let copies = ace_browser::capture::PoolRecorder::new(pool.clone(), FetchGuard::allow_all());
+            qa = Some(ace_replicator::qa::run(originals.as_ref(), &copies, &replica.site, &args.out, qa_samples).await?);
+        }
+        pool.shutdown().await;
+    }
     if let Some(path) = &args.warc {
         let mut file = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
@@ -395,7 +429,20 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
         replica.site.write_zip(std::io::BufWriter::new(file))?.flush()?;
     }
     let report = &replica.report;
-    println!("{}", serde_json::to_string_pretty(report)?);
+    let mut doc = serde_json::to_value(report)?;
+    if let Some(qa) = &qa {
+        doc["qa"] = serde_json::to_value(qa)?;
+        eprintln!(
+            "ace-web replicate: QA of {} pages: min pixel match {:.4}, mean {:.4}, text similarity {:.4}, {} escaped requests, {} missing references",
+            qa.pages.len(),
+            qa.min_pixel_match,
+            qa.mean_pixel_match,
+            qa.mean_text_similarity,
+            qa.escaped,
+            qa.missing
+        );
+    }
+    println!("{}", serde_json::to_string_pretty(&doc)?);
     eprintln!(
         "ace-web replicate: {} pages, {} assets, {} files, {} bytes in {} ({} requests, {} duplicates stored once, {} missing){} in {} ms",
         report.pages,

@@ -62,13 +62,15 @@ async fn replicate_api_copies_replays_and_hands_over_archives() {
     let reason = |suffix: &str| missing.iter().find(|m| m["url"].as_str().unwrap().ends_with(suffix)).map(|m| m["reason"].clone());
     assert_eq!(reason("/replica/missing.png"), Some(json!("not_found")));
     assert_eq!(reason("/replica/huge.bin"), Some(json!("too_large")));
-    assert_eq!(replica["fidelity"]["available"], false);
+    assert_eq!(replica["fidelity"]["pages"], 2, "{replica}");
+    eprintln!("API QA of the static copy: {}", replica["fidelity"]);
 
     // Another tenant cannot see it; QA is honestly not built.
     let r = svc.client.get(api(&format!("/v1/replicas/{id}"))).bearer_auth(&other_key).send().await.unwrap();
     assert_eq!(r.status(), 404);
-    let r = svc.client.get(api(&format!("/v1/replicas/{id}/qa"))).bearer_auth(&key).send().await.unwrap();
-    assert_eq!(r.status(), 501);
+    let qa: Value = svc.client.get(api(&format!("/v1/replicas/{id}/qa"))).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    assert_eq!(qa["pages"].as_array().map(Vec::len), Some(2), "{qa}");
+    assert_eq!(qa["escaped"], 0, "a static copy never reaches back to the origin: {qa}");
 
     // Replay: the copy from its own origin, sandboxed.
     let r = svc.client.get(api(&format!("/r/{id}/replica/"))).send().await.unwrap();
@@ -118,14 +120,55 @@ async fn replicate_api_copies_replays_and_hands_over_archives() {
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
 
     // What is not built is refused, not faked.
-    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": site.url("/replica/"), "render": true })).send().await.unwrap();
+    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": site.url("/replica/"), "outputs": ["wacz"] })).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let body: Value = r.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("not implemented"), "{body}");
+    assert!(body["error"].as_str().unwrap().contains("wacz is not built yet"), "{body}");
+    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": site.url("/replica/"), "qa": { "samples": 500 } })).send().await.unwrap();
+    assert_eq!(r.status(), 400);
     let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": "file:///etc/passwd" })).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let r = svc.client.post(api("/v1/replicate")).json(&json!({ "url": site.url("/replica/") })).send().await.unwrap();
     assert_eq!(r.status(), 401);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn rendered_replica_with_qa_matches_the_original() {
+    let site = ReplicaSite::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+    let api = |path: &str| format!("{}{path}", svc.replicator);
+    let body = json!({ "url": site.url("/replica/"), "render": true, "maxAssetBytes": 1048576, "qa": { "samples": 3 } });
+    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&body).send().await.unwrap();
+    assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+    let doc: Value = r.json().await.unwrap();
+    let id = doc["id"].as_str().unwrap().to_owned();
+    let replica = common::eventually(Duration::from_secs(120), "rendered replica done", || async {
+        let doc: Value = svc.client.get(api(&format!("/v1/replicas/{id}"))).bearer_auth(&key).send().await.ok()?.json().await.ok()?;
+        match doc["status"].as_str() {
+            Some("succeeded") => Some(doc),
+            Some("failed") => panic!("replicate failed: {doc}\n{}", svc.log()),
+            _ => None,
+        }
+    })
+    .await;
+    assert_eq!(replica["fidelity"]["pages"], 3, "{replica}");
+    assert_eq!(replica["fidelity"]["escaped"], 0, "{replica}");
+    assert!(replica["fidelity"]["minPixelMatch"].as_f64().unwrap() >= 0.99, "{replica}");
+    let qa: Value = svc.client.get(api(&format!("/v1/replicas/{id}/qa"))).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let pages = qa["pages"].as_array().unwrap();
+    assert_eq!(pages.len(), 3);
+    for p in pages {
+        assert!(p["pixelMatch"].as_f64().unwrap() >= 0.99 && p["escaped"].as_array().unwrap().is_empty(), "{p}");
+    }
+    eprintln!("API QA: {}", replica["fidelity"]);
+    let diff = svc.client.get(api(&format!("/v1/replicas/{id}/qa/diff-0.png"))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(diff.status(), 200);
+    assert_eq!(diff.headers()["content-type"], "image/png");
+    // What scripts loaded is served by the replay.
+    let json = svc.client.get(api(&format!("/r/{id}/replica/data/items.json"))).send().await.unwrap();
+    assert_eq!(json.text().await.unwrap(), "[\"alpha\",\"beta\"]");
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -158,10 +201,31 @@ async fn replicate_command_writes_folder_warc_and_report() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("ace-web replicate: 2 pages"));
 
     let refused = Command::new(env!("CARGO_BIN_EXE_ace-web"))
-        .args(["replicate", &site.url("/replica/"), "--render", "--allow-private-networks", "--out"])
-        .arg(dir.path().join("rendered"))
+        .args(["replicate", &site.url("/replica/"), "--allow-private-networks", "--out"])
+        .arg(dir.path().join("archived"))
+        .arg("--wacz")
+        .arg(dir.path().join("copy.wacz"))
         .output()
         .unwrap();
     assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("not implemented"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("wacz is not built yet"), "{}", String::from_utf8_lossy(&refused.stderr));
+
+    // Through the browser, with the fidelity check in the report.
+    let url = site.url("/replica/");
+    let rendered_out = dir.path().join("rendered");
+    let run = tokio::task::spawn_blocking(move || {
+        Command::new(env!("CARGO_BIN_EXE_ace-web"))
+            .args(["replicate", &url, "--render", "--qa", "2", "--max-asset-bytes", "1048576", "--allow-private-networks", "--out"])
+            .arg(&rendered_out)
+            .output()
+            .unwrap()
+    })
+    .await
+    .unwrap();
+    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let report: Value = serde_json::from_slice(&run.stdout).expect("JSON report on stdout");
+    assert_eq!(report["qa"]["pages"].as_array().map(Vec::len), Some(2), "{report}");
+    assert_eq!(report["qa"]["escaped"], 0);
+    assert!(report["qa"]["minPixelMatch"].as_f64().unwrap() >= 0.99, "{report}");
+    assert!(dir.path().join("rendered/replica/data/items.json").is_file());
 }

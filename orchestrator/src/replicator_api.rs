@@ -6,7 +6,8 @@
 //! copy: the replica's id is the capability (a browser loading a copy cannot send a bearer
 //! key with every image request), each file goes out with the sandboxing headers of
 //! [`ace_replicator::replay::HEADERS`], and any path that could leave the copy is refused.
-//! The fidelity report (`/v1/replicas/{id}/qa`) is not built yet and answers 501.
+//! `/v1/replicas/{id}/qa` is the fidelity report of a replica made with `qa: {"samples": N}`,
+//! and `/v1/replicas/{id}/qa/diff-{n}.png` its diff images.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode, Uri};
@@ -32,7 +33,8 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/replicas/{id}/download.zip", get(|s, t, p| artifact(s, t, p, "download.zip")))
         .route("/v1/replicas/{id}/archive.warc.gz", get(|s, t, p| artifact(s, t, p, "archive.warc.gz")))
         .route("/v1/replicas/{id}/report.json", get(|s, t, p| artifact(s, t, p, "report.json")))
-        .route("/v1/replicas/{id}/qa", get(qa))
+        .route("/v1/replicas/{id}/qa", get(|s, t, p| artifact(s, t, p, "qa.json")))
+        .route("/v1/replicas/{id}/qa/{diff}", get(qa_diff))
         .route("/r/{id}", get(|Path(id): Path<String>| async move { Redirect::permanent(&format!("/r/{id}/")) }))
         .route("/r/{id}/", get(|s: State<AppState>, Path(id): Path<String>, uri: Uri| replay(s, id, uri)))
         .route("/r/{id}/{*path}", get(|s: State<AppState>, Path((id, _)): Path<(String, String)>, uri: Uri| replay(s, id, uri)))
@@ -43,8 +45,9 @@ async fn index() -> Json<Value> {
     Json(json!({
         "service": "replicator",
         "endpoints": ["POST /v1/replicate", "GET /v1/replicas/{id}", "GET /v1/replicas/{id}/download.zip",
-                      "GET /v1/replicas/{id}/archive.warc.gz", "GET /v1/replicas/{id}/report.json", "GET /r/{id}/..."],
-        "notBuilt": ["render: true", "outputs: wacz", "GET /v1/replicas/{id}/qa"],
+                      "GET /v1/replicas/{id}/archive.warc.gz", "GET /v1/replicas/{id}/report.json", "GET /v1/replicas/{id}/qa",
+                      "GET /v1/replicas/{id}/qa/diff-{n}.png", "GET /r/{id}/..."],
+        "notBuilt": ["outputs: wacz"],
     }))
 }
 
@@ -74,6 +77,7 @@ fn add_links(doc: &mut Value) {
     let Some(id) = doc.get("id").and_then(Value::as_str).map(str::to_owned) else { return };
     doc["links"] = json!({
         "self": format!("/v1/replicas/{id}"),
+        "qa": format!("/v1/replicas/{id}/qa"),
         "replay": format!("/r/{id}/"),
         "zip": format!("/v1/replicas/{id}/download.zip"),
         "warc": format!("/v1/replicas/{id}/archive.warc.gz"),
@@ -105,7 +109,15 @@ async fn read(State(state): State<AppState>, tenant: Tenant, Path(id): Path<Stri
         doc["missing"] = report["missing"].clone();
         doc["replay"] = json!(format!("/r/{}/{}", job.id, report["entry"].as_str().unwrap_or("")));
     }
-    doc["fidelity"] = json!({ "available": false, "reason": "fidelity QA is not built yet" });
+    let qa_path = state.config.artifacts_dir().join(&job.id).join("qa.json");
+    doc["fidelity"] = match tokio::fs::read(qa_path).await.ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok()) {
+        Some(qa) => json!({
+            "pages": qa["pages"].as_array().map_or(0, Vec::len),
+            "minPixelMatch": qa["minPixelMatch"], "meanPixelMatch": qa["meanPixelMatch"],
+            "meanTextSimilarity": qa["meanTextSimilarity"], "escaped": qa["escaped"], "missing": qa["missing"],
+        }),
+        None => Value::Null,
+    };
     Ok(Json(doc))
 }
 
@@ -116,6 +128,7 @@ async fn artifact(State(state): State<AppState>, tenant: Tenant, Path(id): Path<
         let hint = match name {
             "download.zip" => " (ask for it with outputs: [\"zip\"])",
             "archive.warc.gz" => " (ask for it with outputs: [\"warc\"])",
+            "qa.json" => " (ask for it with qa: {\"samples\": N})",
             _ => "",
         };
         return Err(ApiError::new(Code::NotFound, format!("{name} not found for this replica{hint}")));
@@ -134,17 +147,27 @@ async fn artifact(State(state): State<AppState>, tenant: Tenant, Path(id): Path<
             Err(e) => Some((Err(e), file)),
         }
     });
-    let disposition = format!("attachment; filename=\"{}-{name}\"", job.id);
-    Ok((
-        [(header::CONTENT_TYPE, artifact.content_type), (header::CONTENT_DISPOSITION, disposition)],
-        axum::body::Body::from_stream(stream),
-    )
-        .into_response())
+    let mut response = ([(header::CONTENT_TYPE, artifact.content_type)], axum::body::Body::from_stream(stream)).into_response();
+    if !name.ends_with(".json") {
+        let disposition = format!("attachment; filename=\"{}-{name}\"", job.id);
+        if let Ok(value) = HeaderValue::from_str(&disposition) {
+            response.headers_mut().insert(header::CONTENT_DISPOSITION, value);
+        }
+    }
+    Ok(response)
 }
 
-async fn qa(State(state): State<AppState>, tenant: Tenant, Path(id): Path<String>) -> Result<Response, ApiError> {
-    owned_replica(&state, &tenant, &id).await?;
-    Err(ApiError::new(Code::NotImplemented, "the fidelity report (screenshots, pixel match, escaped requests) is not implemented yet"))
+/// `GET /v1/replicas/{id}/qa/diff-{n}.png`.
+async fn qa_diff(State(state): State<AppState>, tenant: Tenant, Path((id, diff)): Path<(String, String)>) -> Result<Response, ApiError> {
+    let n: Option<u32> = diff.strip_prefix("diff-").and_then(|d| d.strip_suffix(".png")).and_then(|d| d.parse().ok());
+    let Some(n) = n else { return Err(ApiError::not_found("diff image")) };
+    let job = owned_replica(&state, &tenant, &id).await?;
+    let name = format!("qa-diff-{n}.png");
+    if !state.store.artifacts(&job.id).await?.iter().any(|a| a.name == name) {
+        return Err(ApiError::not_found("diff image"));
+    }
+    let bytes = tokio::fs::read(state.config.artifacts_dir().join(&job.id).join(&name)).await.map_err(|_| ApiError::not_found("diff image"))?;
+    Ok(([(header::CONTENT_TYPE, "image/png")], bytes).into_response())
 }
 
 /// `GET /r/{id}/{path}`: a file of a finished replica. The path is taken from the raw URI

@@ -108,7 +108,7 @@ impl Engines {
     pub fn standard(fetcher: Arc<dyn Fetcher>, defaults: FetchOptions) -> Engines {
         Engines::default()
             .with(JobKind::Scrape, Arc::new(scrape::ScrapeEngine { fetcher: fetcher.clone(), defaults: defaults.clone() }))
-            .with(JobKind::Replicate, Arc::new(replicate::ReplicateEngine { fetcher: fetcher.clone(), defaults: defaults.clone() }))
+            .with(JobKind::Replicate, Arc::new(replicate::ReplicateEngine { fetcher: fetcher.clone(), defaults: defaults.clone(), originals: None, copies: None }))
             .with(JobKind::Crawl, Arc::new(crawl::CrawlEngine { fetcher, defaults }))
     }
 
