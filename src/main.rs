@@ -71,6 +71,14 @@ struct ReplicateArgs {
     /// escaped requests, missing references, text similarity); needs Chromium.
     #[arg(long, value_name = "N")]
     qa: Option<usize>,
+    /// Do not copy: check the fidelity of the copy already in this folder (any tool's) on the
+    /// pages given with --qa-page, print the QA report and write its diff images to --out.
+    #[arg(long, value_name = "DIR", requires = "qa_page")]
+    check_copy: Option<PathBuf>,
+    /// With --check-copy: an original page's path and its file in the copy, as
+    /// /PATH=FILE (repeatable), e.g. /docs/=docs/index.html.
+    #[arg(long, value_name = "PATH=FILE")]
+    qa_page: Vec<String>,
     /// Also write a WARC 1.1 (gzip per record) here.
     #[arg(long, value_name = "FILE")]
     warc: Option<PathBuf>,
@@ -363,6 +371,29 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
     let guard = if args.allow_private_networks { FetchGuard::allow_all() } else { FetchGuard::deny_private() };
     let guard_check = guard.check_resolved(&start).await;
     guard_check.map_err(|e| anyhow::anyhow!("{e} (pass --allow-private-networks to copy local addresses)"))?;
+    if let Some(dir) = &args.check_copy {
+        let mut pages = Vec::new();
+        for spec in &args.qa_page {
+            let (path, file) = spec.split_once('=').context("--qa-page takes /PATH=FILE")?;
+            pages.push((start.join(path).with_context(|| format!("bad page path {path:?}"))?, file.trim_start_matches('/').to_owned()));
+        }
+        let mut config = ace_browser::PoolConfig { max_browsers: 1, ..ace_browser::PoolConfig::default() };
+        if let Ok(exe) = std::env::var("ACE_CHROMIUM") {
+            config.executable = exe.into();
+        }
+        let pool = ace_browser::Pool::start(config).context("--check-copy needs Chromium")?;
+        let originals = ace_browser::capture::PoolRecorder::new(pool.clone(), guard);
+        let copies = ace_browser::capture::PoolRecorder::new(pool.clone(), FetchGuard::allow_all());
+        let qa = ace_replicator::qa::check_copy(&originals, &copies, dir, &pages).await;
+        pool.shutdown().await;
+        let qa = qa?;
+        std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+        for (n, page) in qa.pages.iter().enumerate() {
+            std::fs::write(args.out.join(format!("qa-diff-{n}.png")), &page.diff_png)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&qa)?);
+        return Ok(());
+    }
     let mut outputs = vec![Output::Dir];
     outputs.extend(args.warc.is_some().then_some(Output::Warc));
     outputs.extend(args.wacz.is_some().then_some(Output::Wacz));

@@ -205,20 +205,31 @@ pub async fn run(
             picked.push(i);
         }
     }
+    let list: Vec<(Url, String)> = picked.into_iter().map(|i| (pages[i].url.clone(), pages[i].path.clone())).collect();
+    check_copy(originals, copies, dir, &list).await
+}
+
+/// Checks any copy in folder `dir` (ours, or another tool's): each `(original, path)` pairs an
+/// original page with the file that copies it, relative to `dir`.
+pub async fn check_copy(
+    originals: &dyn PageRecorder,
+    copies: &dyn PageRecorder,
+    dir: &Path,
+    pages: &[(Url, String)],
+) -> Result<QaReport, std::io::Error> {
     let server = serve_copy(dir.to_owned()).await?;
     let mut report = QaReport { pages: Vec::new(), errors: Vec::new(), min_pixel_match: 1.0, mean_pixel_match: 1.0, mean_text_similarity: 1.0, escaped: 0, missing: 0 };
-    for i in picked {
-        let file = pages[i];
-        let copy_url = match Url::parse(&format!("{}/{}", server.origin, crate::paths::relative_href("index.html", &file.path))) {
+    for (original, path) in pages {
+        let copy_url = match Url::parse(&format!("{}/{}", server.origin, crate::paths::relative_href("index.html", path))) {
             Ok(u) => u,
             Err(e) => {
-                report.errors.push((file.url.to_string(), e.to_string()));
+                report.errors.push((original.to_string(), e.to_string()));
                 continue;
             }
         };
-        match check_page(originals, copies, &file.url, &copy_url, &server.origin, VIEWPORT).await {
+        match check_page(originals, copies, original, &copy_url, &server.origin, VIEWPORT).await {
             Ok(page) => report.pages.push(page),
-            Err(e) => report.errors.push((file.url.to_string(), e.to_string())),
+            Err(e) => report.errors.push((original.to_string(), e.to_string())),
         }
     }
     server.task.abort();
@@ -240,8 +251,8 @@ pub struct CopyServer {
     pub task: tokio::task::JoinHandle<()>,
 }
 
-/// Serves the folder `dir` on a free loopback port with the replay headers (a small
-/// HTTP/1.1 server: GET and HEAD, one request per connection).
+/// Serves the folder `dir` on a free loopback port (a small HTTP/1.1 server: GET and HEAD,
+/// one request per connection), with paths resolved as the replay server resolves them.
 pub async fn serve_copy(dir: PathBuf) -> Result<CopyServer, std::io::Error> {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let origin = format!("http://{}", listener.local_addr()?);
@@ -272,9 +283,10 @@ pub async fn serve_copy(dir: PathBuf) -> Result<CopyServer, std::io::Error> {
                     None => ("404 Not Found", "text/plain", b"not found".to_vec()),
                 };
                 let mut response = format!("HTTP/1.1 {status}\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\nconnection: close\r\n", body.len());
-                for (name, value) in crate::replay::HEADERS {
-                    response.push_str(&format!("{name}: {value}\r\n"));
-                }
+                // No CSP here, unlike the replay server: a request the policy refused would never
+                // reach the network, so the check could not see it escape; the browser blocks and
+                // records such requests itself. CORS stays open, as on the replay server.
+                response.push_str("access-control-allow-origin: *\r\n");
                 response.push_str("\r\n");
                 let _ = sock.write_all(response.as_bytes()).await;
                 if method != "HEAD" {
