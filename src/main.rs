@@ -32,8 +32,8 @@ enum Command {
     Worker(ServeArgs),
     /// Crawl a site without a server: every page and a JSONL index into a folder.
     Crawl(CrawlArgs),
-    /// Copy a site for offline use without a server: a browsable folder, optionally a WARC and a
-    /// zip; the report (JSON) goes to stdout.
+    /// Copy a site for offline use without a server: a browsable folder, optionally a WARC, a
+    /// WACZ and a zip; the report (JSON) goes to stdout.
     Replicate(ReplicateArgs),
     /// Extract a page's main content: HTML on stdin to stdout, or a folder of pages with --batch.
     Extract(ExtractArgs),
@@ -82,7 +82,7 @@ struct ReplicateArgs {
     /// Also write a WARC 1.1 (gzip per record) here.
     #[arg(long, value_name = "FILE")]
     warc: Option<PathBuf>,
-    /// Also write a WACZ here (not implemented yet: refused).
+    /// Also write a WACZ 1.1.1 here.
     #[arg(long, value_name = "FILE")]
     wacz: Option<PathBuf>,
     /// Also write the copy as a zip here.
@@ -454,6 +454,10 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
         let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
         ace_replicator::warc::write(&replica.capture, &name, &mut file).with_context(|| format!("cannot write {}", path.display()))?;
         file.flush()?;
+    }
+    if let Some(path) = &args.wacz {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        ace_replicator::wacz::write(&replica.capture, std::io::BufWriter::new(file))?.flush()?;
     }
     if let Some(path) = &args.zip {
         let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;

@@ -37,7 +37,7 @@ async fn replicate_api_copies_replays_and_hands_over_archives() {
         .client
         .post(api("/v1/replicate"))
         .bearer_auth(&key)
-        .json(&json!({ "url": site.url("/replica/"), "outputs": ["dir", "zip", "warc"], "maxAssetBytes": 1048576, "qa": { "samples": 2 } }))
+        .json(&json!({ "url": site.url("/replica/"), "outputs": ["dir", "zip", "warc", "wacz"], "maxAssetBytes": 1048576, "qa": { "samples": 2 } }))
         .send()
         .await
         .unwrap();
@@ -118,12 +118,21 @@ async fn replicate_api_copies_replays_and_hands_over_archives() {
         .output()
         .unwrap_or_else(|e| panic!("this test needs warcio from PyPI (scripts/install-deps.sh test): {e}"));
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
+    let wacz = svc.client.get(api(&format!("/v1/replicas/{id}/archive.wacz"))).bearer_auth(&key).send().await.unwrap();
+    assert_eq!(wacz.status(), 200);
+    let wacz_path = dir.path().join("downloaded.wacz");
+    std::fs::write(&wacz_path, wacz.bytes().await.unwrap()).unwrap();
+    let validate = Command::new("wacz")
+        .arg("validate")
+        .arg("-f")
+        .arg(&wacz_path)
+        .output()
+        .unwrap_or_else(|e| panic!("this test needs wacz from PyPI (scripts/install-deps.sh test): {e}"));
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stdout));
 
     // What is not built is refused, not faked.
-    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": site.url("/replica/"), "outputs": ["wacz"] })).send().await.unwrap();
+    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": site.url("/replica/"), "outputs": ["tarball"] })).send().await.unwrap();
     assert_eq!(r.status(), 400);
-    let body: Value = r.json().await.unwrap();
-    assert!(body["error"].as_str().unwrap().contains("wacz is not built yet"), "{body}");
     let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": site.url("/replica/"), "qa": { "samples": 500 } })).send().await.unwrap();
     assert_eq!(r.status(), 400);
     let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": "file:///etc/passwd" })).send().await.unwrap();
@@ -200,15 +209,16 @@ async fn replicate_command_writes_folder_warc_and_report() {
     assert!(out.join("replica/index.html").is_file() && warc.is_file());
     assert!(String::from_utf8_lossy(&run.stderr).contains("ace-web replicate: 2 pages"));
 
-    let refused = Command::new(env!("CARGO_BIN_EXE_ace-web"))
+    let archived = Command::new(env!("CARGO_BIN_EXE_ace-web"))
         .args(["replicate", &site.url("/replica/"), "--allow-private-networks", "--out"])
         .arg(dir.path().join("archived"))
         .arg("--wacz")
         .arg(dir.path().join("copy.wacz"))
         .output()
         .unwrap();
-    assert!(!refused.status.success());
-    assert!(String::from_utf8_lossy(&refused.stderr).contains("wacz is not built yet"), "{}", String::from_utf8_lossy(&refused.stderr));
+    assert!(archived.status.success(), "{}", String::from_utf8_lossy(&archived.stderr));
+    let validate = Command::new("wacz").arg("validate").arg("-f").arg(dir.path().join("copy.wacz")).output().expect("wacz from PyPI");
+    assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stdout));
 
     // Through the browser, with the fidelity check in the report.
     let url = site.url("/replica/");

@@ -2,7 +2,7 @@
 //!
 //! `POST /v1/replicate` queues a `replicate` job through the same path as `POST /v1/jobs`
 //! (auth, fetch guard, quota, idempotency); `GET /v1/replicas/{id}` reads it with its report;
-//! `download.zip` and `archive.warc.gz` hand over the artifacts. `GET /r/{id}/...` replays the
+//! `download.zip`, `archive.warc.gz` and `archive.wacz` hand over the artifacts. `GET /r/{id}/...` replays the
 //! copy: the replica's id is the capability (a browser loading a copy cannot send a bearer
 //! key with every image request), each file goes out with the sandboxing headers of
 //! [`ace_replicator::replay::HEADERS`], and any path that could leave the copy is refused.
@@ -32,6 +32,7 @@ pub fn router(state: AppState) -> Router {
         .route("/v1/replicas/{id}", get(read))
         .route("/v1/replicas/{id}/download.zip", get(|s, t, p| artifact(s, t, p, "download.zip")))
         .route("/v1/replicas/{id}/archive.warc.gz", get(|s, t, p| artifact(s, t, p, "archive.warc.gz")))
+        .route("/v1/replicas/{id}/archive.wacz", get(|s, t, p| artifact(s, t, p, "archive.wacz")))
         .route("/v1/replicas/{id}/report.json", get(|s, t, p| artifact(s, t, p, "report.json")))
         .route("/v1/replicas/{id}/qa", get(|s, t, p| artifact(s, t, p, "qa.json")))
         .route("/v1/replicas/{id}/qa/{diff}", get(qa_diff))
@@ -45,9 +46,8 @@ async fn index() -> Json<Value> {
     Json(json!({
         "service": "replicator",
         "endpoints": ["POST /v1/replicate", "GET /v1/replicas/{id}", "GET /v1/replicas/{id}/download.zip",
-                      "GET /v1/replicas/{id}/archive.warc.gz", "GET /v1/replicas/{id}/report.json", "GET /v1/replicas/{id}/qa",
+                      "GET /v1/replicas/{id}/archive.warc.gz", "GET /v1/replicas/{id}/archive.wacz", "GET /v1/replicas/{id}/report.json", "GET /v1/replicas/{id}/qa",
                       "GET /v1/replicas/{id}/qa/diff-{n}.png", "GET /r/{id}/..."],
-        "notBuilt": ["outputs: wacz"],
     }))
 }
 
@@ -81,6 +81,7 @@ fn add_links(doc: &mut Value) {
         "replay": format!("/r/{id}/"),
         "zip": format!("/v1/replicas/{id}/download.zip"),
         "warc": format!("/v1/replicas/{id}/archive.warc.gz"),
+        "wacz": format!("/v1/replicas/{id}/archive.wacz"),
         "report": format!("/v1/replicas/{id}/report.json"),
     });
 }
@@ -128,6 +129,7 @@ async fn artifact(State(state): State<AppState>, tenant: Tenant, Path(id): Path<
         let hint = match name {
             "download.zip" => " (ask for it with outputs: [\"zip\"])",
             "archive.warc.gz" => " (ask for it with outputs: [\"warc\"])",
+            "archive.wacz" => " (ask for it with outputs: [\"wacz\"])",
             "qa.json" => " (ask for it with qa: {\"samples\": N})",
             _ => "",
         };

@@ -9,7 +9,8 @@
 //!
 //! The stages are modules: [`capture`] fetches pages and their requisites, [`html`] and
 //! [`css`] find and rewrite references, [`paths`] names files, [`site`] lays out and writes
-//! the copy, [`warc`] writes WARC 1.1, [`replay`] serves a copy safely. With `render: true`
+//! the copy, [`warc`] writes WARC 1.1 and [`wacz`] WACZ 1.1.1, [`replay`] serves a copy
+//! safely, [`qa`] checks a copy's fidelity. With `render: true`
 //! pages are loaded in a browser through the [`record::PageRecorder`] seam
 //! ([`replicate_with`]), and every response the browser received is kept.
 //!
@@ -35,6 +36,7 @@ pub mod qa;
 pub mod record;
 pub mod replay;
 pub mod site;
+pub mod wacz;
 pub mod warc;
 
 use std::sync::Arc;
@@ -113,9 +115,6 @@ impl Default for ReplicateOptions {
 impl ReplicateOptions {
     /// Checks the options and turns them into capture limits.
     pub fn limits(&self) -> Result<CaptureLimits, ReplicateError> {
-        if self.outputs.contains(&Output::Wacz) {
-            return Err(ReplicateError::InvalidOption { name: "outputs", reason: "wacz is not built yet; use warc".into() });
-        }
         let regexes = |name: &'static str, list: &[String]| -> Result<Vec<regex::Regex>, ReplicateError> {
             list.iter()
                 .map(|r| regex::Regex::new(r).map_err(|e| ReplicateError::InvalidOption { name, reason: e.to_string() }))

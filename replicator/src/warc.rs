@@ -34,8 +34,24 @@ use crate::capture::{Capture, Exchange};
 /// The headers that describe the bytes on the wire, which the stored body no longer has.
 const WIRE_HEADERS: [&str; 3] = ["content-encoding", "transfer-encoding", "content-length"];
 
+/// Where a response record sits in the WARC, for indexes (CDXJ).
+#[derive(Debug, Clone)]
+pub struct Indexed {
+    /// The exchange's position in the capture.
+    pub exchange: usize,
+    /// Byte offset of the record's gzip member.
+    pub offset: u64,
+    /// Length of the gzip member.
+    pub length: u64,
+    /// The payload digest (`sha1:...`).
+    pub digest: String,
+}
+
 /// Writes `capture` as a gzipped WARC 1.1 to `out`; `filename` goes in the `warcinfo` record.
-pub fn write(capture: &Capture, filename: &str, out: &mut dyn Write) -> std::io::Result<()> {
+/// Returns where each response record is.
+pub fn write(capture: &Capture, filename: &str, out: &mut dyn Write) -> std::io::Result<Vec<Indexed>> {
+    let mut at = 0u64;
+    let mut index = Vec::with_capacity(capture.exchanges.len());
     let now = warc_date(&chrono::Utc::now());
     let info = format!(
         "software: ace-web/{}\r\nformat: WARC File Format 1.1\r\nconformsTo: http://iipc.github.io/warc-specifications/specifications/warc-format/warc-1.1/\r\nisPartOf: {}\r\n",
@@ -49,8 +65,8 @@ pub fn write(capture: &Capture, filename: &str, out: &mut dyn Write) -> std::io:
         ("WARC-Filename", filename.replace(['\r', '\n'], "")),
         ("Content-Type", "application/warc-fields".to_owned()),
     ];
-    record(out, &info_headers, info.as_bytes(), None)?;
-    for ex in &capture.exchanges {
+    at += record(out, &info_headers, info.as_bytes(), None)?;
+    for (i, ex) in capture.exchanges.iter().enumerate() {
         let date = warc_date(&ex.date);
         let response_id = record_id();
         let request_id = record_id();
@@ -65,7 +81,9 @@ pub fn write(capture: &Capture, filename: &str, out: &mut dyn Write) -> std::io:
             ("WARC-Warcinfo-ID", info_headers[1].1.clone()),
             ("Content-Type", "application/http;msgtype=response".to_owned()),
         ];
-        record(out, &response_headers, &block, Some(payload))?;
+        let length = record(out, &response_headers, &block, Some(payload))?;
+        index.push(Indexed { exchange: i, offset: at, length, digest: digest(payload) });
+        at += length;
         let request = request_block(ex);
         let request_headers = vec![
             ("WARC-Type", "request".to_owned()),
@@ -76,13 +94,13 @@ pub fn write(capture: &Capture, filename: &str, out: &mut dyn Write) -> std::io:
             ("WARC-Warcinfo-ID", info_headers[1].1.clone()),
             ("Content-Type", "application/http;msgtype=request".to_owned()),
         ];
-        record(out, &request_headers, request.as_bytes(), None)?;
+        at += record(out, &request_headers, request.as_bytes(), None)?;
     }
-    Ok(())
+    Ok(index)
 }
 
-/// One record as its own gzip member.
-fn record(out: &mut dyn Write, headers: &[(&str, String)], block: &[u8], payload: Option<&[u8]>) -> std::io::Result<()> {
+/// One record as its own gzip member; returns the member's length.
+fn record(out: &mut dyn Write, headers: &[(&str, String)], block: &[u8], payload: Option<&[u8]>) -> std::io::Result<u64> {
     let mut head = String::from("WARC/1.1\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -96,7 +114,9 @@ fn record(out: &mut dyn Write, headers: &[(&str, String)], block: &[u8], payload
     gz.write_all(head.as_bytes())?;
     gz.write_all(block)?;
     gz.write_all(b"\r\n\r\n")?;
-    out.write_all(&gz.finish()?)
+    let member = gz.finish()?;
+    out.write_all(&member)?;
+    Ok(member.len() as u64)
 }
 
 /// The HTTP response head (status line and headers) and the payload.

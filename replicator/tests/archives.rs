@@ -71,3 +71,35 @@ async fn warc_passes_warcio_check_and_index_and_zip_reads_back() {
         assert_eq!(content, f.body.as_ref(), "{}", f.path);
     }
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wacz_passes_wacz_validate() {
+    let site = ReplicaSite::start().await;
+    let start = Url::parse(&site.url("/replica/")).unwrap();
+    let opts = ReplicateOptions { max_asset_bytes: Some(1024 * 1024), ..ReplicateOptions::default() };
+    let replica = replicate(common::loopback_fetcher(), start, &opts, &CancellationToken::new()).await.unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("copy.wacz");
+    let file = std::fs::File::create(&path).unwrap();
+    ace_replicator::wacz::write(&replica.capture, file).unwrap();
+    let out = match Command::new("wacz").arg("validate").arg("-f").arg(&path).output() {
+        Ok(out) => out,
+        Err(e) => panic!("this test needs wacz from PyPI (scripts/install-deps.sh test installs it): {e}"),
+    };
+    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success() && text.contains("Validation succeeded"), "wacz validate:\n{text}");
+
+    // The index and page list hold what was captured.
+    let mut zip = zip::ZipArchive::new(std::fs::File::open(&path).unwrap()).unwrap();
+    let mut read = |name: &str| {
+        let mut s = String::new();
+        std::io::Read::read_to_string(&mut zip.by_name(name).unwrap(), &mut s).unwrap();
+        s
+    };
+    let cdxj = read("indexes/index.cdxj");
+    assert_eq!(cdxj.lines().count(), replica.capture.exchanges.len());
+    assert!(cdxj.lines().any(|l| l.contains("/replica/css/base.css") && l.contains("\"status\":\"200\"")), "{cdxj}");
+    let pages = read("pages/pages.jsonl");
+    assert_eq!(pages.lines().count(), 1 + 3, "{pages}");
+    assert!(pages.contains("\"title\":\"Replica fixture\""), "{pages}");
+}

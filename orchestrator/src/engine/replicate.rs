@@ -2,7 +2,7 @@
 //!
 //! The copy is written under the job's artifact folder as `site/` (served by the replay
 //! routes on port 9002), with `report.json` and, when asked for, `download.zip`,
-//! `archive.warc.gz` and the fidelity report `qa.json` (with `qa-diff-N.png` images) beside
+//! `archive.warc.gz`, `archive.wacz` and the fidelity report `qa.json` (with `qa-diff-N.png` images) beside
 //! it; each page copied is one result record. `render: true` and `qa` need the browser pool:
 //! [`with_browser`] gives the engine one when the pool runs.
 
@@ -134,6 +134,14 @@ impl Engine for ReplicateEngine {
                 qa.escaped,
                 qa.missing
             );
+        }
+        if opts.outputs.contains(&Output::Wacz) {
+            let capture = replica.capture.clone();
+            let wacz = tokio::task::spawn_blocking(move || ace_replicator::wacz::write(&capture, std::io::Cursor::new(Vec::new())).map(|c| c.into_inner()))
+                .await
+                .map_err(|e| EngineError::failure("internal", format!("writing the WACZ stopped: {e}"), true))?
+                .map_err(failure)?;
+            ctx.artifact("archive.wacz", "application/wacz", &wacz).await?;
         }
         let report = &replica.report;
         let report_json = serde_json::to_vec_pretty(report).unwrap_or_default();
