@@ -76,13 +76,11 @@ pub fn rewrite(css: &str, map: &mut dyn FnMut(&str) -> Option<String>) -> String
             i += 7;
             continue;
         }
-        if !ident_before || b[i - 1] == b'-' {
-            if starts_with_ci(b, i, b"image-set(") {
-                image_set.push(depth);
-                depth += 1;
-                i += 10;
-                continue;
-            }
+        if (!ident_before || b[i - 1] == b'-') && starts_with_ci(b, i, b"image-set(") {
+            image_set.push(depth);
+            depth += 1;
+            i += 10;
+            continue;
         }
         match c {
             b'(' => depth += 1,

@@ -70,10 +70,15 @@ impl PageRecorder for PoolRecorder {
     }
 }
 
+/// A response's URL, status and headers, until its body is read.
+type Meta = (String, u16, Vec<(String, String)>);
+/// A body being read: the response's index and its bytes, if the browser kept them.
+type BodyTask = JoinHandle<Option<(usize, Vec<u8>)>>;
+
 #[derive(Default)]
 struct State {
     urls: HashMap<String, String>,
-    meta: HashMap<String, (String, u16, Vec<(String, String)>)>,
+    meta: HashMap<String, Meta>,
     inflight: HashSet<String>,
     /// Requests whose end arrived before their start or response (events of different kinds
     /// come on different streams, so their order between kinds is not kept).
@@ -82,7 +87,7 @@ struct State {
     requests: Vec<String>,
     failed: Vec<(String, String)>,
     blocked: Vec<String>,
-    bodies: Vec<JoinHandle<Option<(usize, Vec<u8>)>>>,
+    bodies: Vec<BodyTask>,
     last_activity: Option<Instant>,
 }
 
