@@ -48,7 +48,16 @@ async fn replicate_api_copies_replays_and_hands_over_archives() {
     assert_eq!(doc["links"]["replay"], format!("/r/{id}/"));
 
     let replica = common::eventually(Duration::from_secs(60), "replica done", || async {
-        let doc: Value = svc.client.get(api(&format!("/v1/replicas/{id}"))).bearer_auth(&key).send().await.ok()?.json().await.ok()?;
+        let doc: Value = svc
+            .client
+            .get(api(&format!("/v1/replicas/{id}")))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
         match doc["status"].as_str() {
             Some("succeeded") => Some(doc),
             Some("failed") => panic!("replicate failed: {doc}\n{}", svc.log()),
@@ -59,16 +68,36 @@ async fn replicate_api_copies_replays_and_hands_over_archives() {
     assert_eq!(replica["pages"], 3, "{replica}");
     assert_eq!(replica["entry"], "replica/index.html");
     let missing = replica["missing"].as_array().unwrap();
-    let reason = |suffix: &str| missing.iter().find(|m| m["url"].as_str().unwrap().ends_with(suffix)).map(|m| m["reason"].clone());
+    let reason = |suffix: &str| {
+        missing
+            .iter()
+            .find(|m| m["url"].as_str().unwrap().ends_with(suffix))
+            .map(|m| m["reason"].clone())
+    };
     assert_eq!(reason("/replica/missing.png"), Some(json!("not_found")));
     assert_eq!(reason("/replica/huge.bin"), Some(json!("too_large")));
     assert_eq!(replica["fidelity"]["pages"], 2, "{replica}");
     eprintln!("API QA of the static copy: {}", replica["fidelity"]);
 
     // Another tenant cannot see it; QA is honestly not built.
-    let r = svc.client.get(api(&format!("/v1/replicas/{id}"))).bearer_auth(&other_key).send().await.unwrap();
+    let r = svc
+        .client
+        .get(api(&format!("/v1/replicas/{id}")))
+        .bearer_auth(&other_key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 404);
-    let qa: Value = svc.client.get(api(&format!("/v1/replicas/{id}/qa"))).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let qa: Value = svc
+        .client
+        .get(api(&format!("/v1/replicas/{id}/qa")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(qa["pages"].as_array().map(Vec::len), Some(2), "{qa}");
     assert_eq!(qa["escaped"], 0, "a static copy never reaches back to the origin: {qa}");
 
@@ -97,47 +126,94 @@ async fn replicate_api_copies_replays_and_hands_over_archives() {
     ] {
         let (status, body) = raw_get(&svc.replicator, &path);
         assert!(matches!(status, 400 | 404), "{path}: {status}");
-        assert!(!body.contains("top secret") && !body.contains("root:") && !body.contains("\"missing\""), "{path}: {body}");
+        assert!(
+            !body.contains("top secret")
+                && !body.contains("root:")
+                && !body.contains("\"missing\""),
+            "{path}: {body}"
+        );
     }
 
     // Downloads.
-    let zip = svc.client.get(api(&format!("/v1/replicas/{id}/download.zip"))).bearer_auth(&key).send().await.unwrap();
+    let zip = svc
+        .client
+        .get(api(&format!("/v1/replicas/{id}/download.zip")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(zip.status(), 200);
     assert_eq!(zip.headers()["content-type"], "application/zip");
     let bytes = zip.bytes().await.unwrap();
-    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("valid zip");
+    let mut archive =
+        zip::ZipArchive::new(std::io::Cursor::new(bytes.to_vec())).expect("valid zip");
     assert!(archive.by_name("replica/index.html").is_ok());
     assert_eq!(archive.len() as u64, replica["files"].as_u64().unwrap());
-    let warc = svc.client.get(api(&format!("/v1/replicas/{id}/archive.warc.gz"))).bearer_auth(&key).send().await.unwrap();
+    let warc = svc
+        .client
+        .get(api(&format!("/v1/replicas/{id}/archive.warc.gz")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(warc.status(), 200);
     let warc_path = dir.path().join("downloaded.warc.gz");
     std::fs::write(&warc_path, warc.bytes().await.unwrap()).unwrap();
-    let check = Command::new("warcio")
-        .arg("check")
-        .arg(&warc_path)
-        .output()
-        .unwrap_or_else(|e| panic!("this test needs warcio from PyPI (scripts/install-deps.sh test): {e}"));
+    let check = Command::new("warcio").arg("check").arg(&warc_path).output().unwrap_or_else(|e| {
+        panic!("this test needs warcio from PyPI (scripts/install-deps.sh test): {e}")
+    });
     assert!(check.status.success(), "{}", String::from_utf8_lossy(&check.stdout));
-    let wacz = svc.client.get(api(&format!("/v1/replicas/{id}/archive.wacz"))).bearer_auth(&key).send().await.unwrap();
+    let wacz = svc
+        .client
+        .get(api(&format!("/v1/replicas/{id}/archive.wacz")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(wacz.status(), 200);
     let wacz_path = dir.path().join("downloaded.wacz");
     std::fs::write(&wacz_path, wacz.bytes().await.unwrap()).unwrap();
-    let validate = Command::new("wacz")
-        .arg("validate")
-        .arg("-f")
-        .arg(&wacz_path)
-        .output()
-        .unwrap_or_else(|e| panic!("this test needs wacz from PyPI (scripts/install-deps.sh test): {e}"));
+    let validate =
+        Command::new("wacz").arg("validate").arg("-f").arg(&wacz_path).output().unwrap_or_else(
+            |e| panic!("this test needs wacz from PyPI (scripts/install-deps.sh test): {e}"),
+        );
     assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stdout));
 
     // What is not built is refused, not faked.
-    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": site.url("/replica/"), "outputs": ["tarball"] })).send().await.unwrap();
+    let r = svc
+        .client
+        .post(api("/v1/replicate"))
+        .bearer_auth(&key)
+        .json(&json!({ "url": site.url("/replica/"), "outputs": ["tarball"] }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": site.url("/replica/"), "qa": { "samples": 500 } })).send().await.unwrap();
+    let r = svc
+        .client
+        .post(api("/v1/replicate"))
+        .bearer_auth(&key)
+        .json(&json!({ "url": site.url("/replica/"), "qa": { "samples": 500 } }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&json!({ "url": "file:///etc/passwd" })).send().await.unwrap();
+    let r = svc
+        .client
+        .post(api("/v1/replicate"))
+        .bearer_auth(&key)
+        .json(&json!({ "url": "file:///etc/passwd" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 400);
-    let r = svc.client.post(api("/v1/replicate")).json(&json!({ "url": site.url("/replica/") })).send().await.unwrap();
+    let r = svc
+        .client
+        .post(api("/v1/replicate"))
+        .json(&json!({ "url": site.url("/replica/") }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 401);
 }
 
@@ -149,12 +225,22 @@ async fn rendered_replica_with_qa_matches_the_original() {
     let (_, key) = svc.tenant("pro").await;
     let api = |path: &str| format!("{}{path}", svc.replicator);
     let body = json!({ "url": site.url("/replica/"), "render": true, "maxAssetBytes": 1048576, "qa": { "samples": 3 } });
-    let r = svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&body).send().await.unwrap();
+    let r =
+        svc.client.post(api("/v1/replicate")).bearer_auth(&key).json(&body).send().await.unwrap();
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     let doc: Value = r.json().await.unwrap();
     let id = doc["id"].as_str().unwrap().to_owned();
     let replica = common::eventually(Duration::from_secs(120), "rendered replica done", || async {
-        let doc: Value = svc.client.get(api(&format!("/v1/replicas/{id}"))).bearer_auth(&key).send().await.ok()?.json().await.ok()?;
+        let doc: Value = svc
+            .client
+            .get(api(&format!("/v1/replicas/{id}")))
+            .bearer_auth(&key)
+            .send()
+            .await
+            .ok()?
+            .json()
+            .await
+            .ok()?;
         match doc["status"].as_str() {
             Some("succeeded") => Some(doc),
             Some("failed") => panic!("replicate failed: {doc}\n{}", svc.log()),
@@ -165,18 +251,38 @@ async fn rendered_replica_with_qa_matches_the_original() {
     assert_eq!(replica["fidelity"]["pages"], 3, "{replica}");
     assert_eq!(replica["fidelity"]["escaped"], 0, "{replica}");
     assert!(replica["fidelity"]["minPixelMatch"].as_f64().unwrap() >= 0.99, "{replica}");
-    let qa: Value = svc.client.get(api(&format!("/v1/replicas/{id}/qa"))).bearer_auth(&key).send().await.unwrap().json().await.unwrap();
+    let qa: Value = svc
+        .client
+        .get(api(&format!("/v1/replicas/{id}/qa")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     let pages = qa["pages"].as_array().unwrap();
     assert_eq!(pages.len(), 3);
     for p in pages {
-        assert!(p["pixelMatch"].as_f64().unwrap() >= 0.99 && p["escaped"].as_array().unwrap().is_empty(), "{p}");
+        assert!(
+            p["pixelMatch"].as_f64().unwrap() >= 0.99
+                && p["escaped"].as_array().unwrap().is_empty(),
+            "{p}"
+        );
     }
     eprintln!("API QA: {}", replica["fidelity"]);
-    let diff = svc.client.get(api(&format!("/v1/replicas/{id}/qa/diff-0.png"))).bearer_auth(&key).send().await.unwrap();
+    let diff = svc
+        .client
+        .get(api(&format!("/v1/replicas/{id}/qa/diff-0.png")))
+        .bearer_auth(&key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(diff.status(), 200);
     assert_eq!(diff.headers()["content-type"], "image/png");
     // What scripts loaded is served by the replay.
-    let json = svc.client.get(api(&format!("/r/{id}/replica/data/items.json"))).send().await.unwrap();
+    let json =
+        svc.client.get(api(&format!("/r/{id}/replica/data/items.json"))).send().await.unwrap();
     assert_eq!(json.text().await.unwrap(), "[\"alpha\",\"beta\"]");
 }
 
@@ -217,7 +323,12 @@ async fn replicate_command_writes_folder_warc_and_report() {
         .output()
         .unwrap();
     assert!(archived.status.success(), "{}", String::from_utf8_lossy(&archived.stderr));
-    let validate = Command::new("wacz").arg("validate").arg("-f").arg(dir.path().join("copy.wacz")).output().expect("wacz from PyPI");
+    let validate = Command::new("wacz")
+        .arg("validate")
+        .arg("-f")
+        .arg(dir.path().join("copy.wacz"))
+        .output()
+        .expect("wacz from PyPI");
     assert!(validate.status.success(), "{}", String::from_utf8_lossy(&validate.stdout));
 
     // Through the browser, with the fidelity check in the report.
@@ -225,7 +336,17 @@ async fn replicate_command_writes_folder_warc_and_report() {
     let rendered_out = dir.path().join("rendered");
     let run = tokio::task::spawn_blocking(move || {
         Command::new(env!("CARGO_BIN_EXE_ace-web"))
-            .args(["replicate", &url, "--render", "--qa", "2", "--max-asset-bytes", "1048576", "--allow-private-networks", "--out"])
+            .args([
+                "replicate",
+                &url,
+                "--render",
+                "--qa",
+                "2",
+                "--max-asset-bytes",
+                "1048576",
+                "--allow-private-networks",
+                "--out",
+            ])
             .arg(&rendered_out)
             .output()
             .unwrap()

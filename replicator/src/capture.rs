@@ -23,8 +23,8 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use crate::html::RefKind;
-use crate::record::{PageRecorder, RecordError, RecordOptions, RecordedPage};
 use crate::paths::media_type;
+use crate::record::{PageRecorder, RecordError, RecordOptions, RecordedPage};
 use crate::{Missing, ReplicateError};
 
 /// Most redirect hops followed from one reference.
@@ -112,13 +112,14 @@ impl Exchange {
             Some(ct) if !ct.trim().is_empty() => media_type(ct),
             _ => {
                 let path = self.url.path().to_ascii_lowercase();
-                let guess = if path.ends_with(".html") || path.ends_with(".htm") || path.ends_with('/') {
-                    "text/html"
-                } else if path.ends_with(".css") {
-                    "text/css"
-                } else {
-                    ""
-                };
+                let guess =
+                    if path.ends_with(".html") || path.ends_with(".htm") || path.ends_with('/') {
+                        "text/html"
+                    } else if path.ends_with(".css") {
+                        "text/css"
+                    } else {
+                        ""
+                    };
                 guess.to_owned()
             }
         }
@@ -218,14 +219,21 @@ impl Frontier<'_> {
         match (kind, from_role) {
             (RefKind::Embed | RefKind::Frame, _) => {
                 if self.seen.insert(url.clone()) {
-                    self.queue.push_back(Task { url, role: Role::Requisite, referrer: Some(from.clone()), hops: 0 });
+                    self.queue.push_back(Task {
+                        url,
+                        role: Role::Requisite,
+                        referrer: Some(from.clone()),
+                        hops: 0,
+                    });
                 }
             }
             (RefKind::Link, Role::Page { depth }) => {
                 if self.seen.contains(&url) || !same_site(&self.start, &url) {
                     return;
                 }
-                if self.limits.max_depth.is_some_and(|d| depth >= d) || !path_in_scope(&url, self.limits) {
+                if self.limits.max_depth.is_some_and(|d| depth >= d)
+                    || !path_in_scope(&url, self.limits)
+                {
                     return;
                 }
                 if self.robots.as_ref().is_some_and(|r| !r.allowed(url.as_str())) {
@@ -239,7 +247,12 @@ impl Frontier<'_> {
                 }
                 self.pages_queued += 1;
                 self.seen.insert(url.clone());
-                self.queue.push_back(Task { url, role: Role::Page { depth: depth + 1 }, referrer: Some(from.clone()), hops: 0 });
+                self.queue.push_back(Task {
+                    url,
+                    role: Role::Page { depth: depth + 1 },
+                    referrer: Some(from.clone()),
+                    hops: 0,
+                });
             }
             (RefKind::Link, Role::Requisite) => {}
         }
@@ -287,12 +300,20 @@ fn new_capture(start: &Url) -> Capture {
 }
 
 fn fetch_options(limits: &CaptureLimits) -> FetchOptions {
-    FetchOptions { timeout: limits.timeout, max_body_bytes: limits.max_asset_bytes, headers: Vec::new(), follow_redirects: false }
+    FetchOptions {
+        timeout: limits.timeout,
+        max_body_bytes: limits.max_asset_bytes,
+        headers: Vec::new(),
+        follow_redirects: false,
+    }
 }
 
 fn checked_start(start: Url) -> Result<Url, ReplicateError> {
     if !matches!(start.scheme(), "http" | "https") {
-        return Err(ReplicateError::StartUrl { url: start, reason: "only http and https URLs can be copied".into() });
+        return Err(ReplicateError::StartUrl {
+            url: start,
+            reason: "only http and https URLs can be copied".into(),
+        });
     }
     Ok(canonical(&start))
 }
@@ -306,26 +327,54 @@ pub async fn capture(
 ) -> Result<Capture, ReplicateError> {
     let started = Instant::now();
     let start = checked_start(start)?;
-    let robots = if limits.ignore_robots { None } else { fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await };
+    let robots = if limits.ignore_robots {
+        None
+    } else {
+        fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await
+    };
     let mut c = new_capture(&start);
-    let mut f = Frontier { start: start.clone(), limits, robots, seen: HashSet::new(), queue: VecDeque::new(), pages_queued: 1, bytes: 0 };
+    let mut f = Frontier {
+        start: start.clone(),
+        limits,
+        robots,
+        seen: HashSet::new(),
+        queue: VecDeque::new(),
+        pages_queued: 1,
+        bytes: 0,
+    };
     f.seen.insert(start.clone());
-    f.queue.push_back(Task { url: start.clone(), role: Role::Page { depth: 0 }, referrer: None, hops: 0 });
+    f.queue.push_back(Task {
+        url: start.clone(),
+        role: Role::Page { depth: 0 },
+        referrer: None,
+        hops: 0,
+    });
     fetch_all(&fetcher, &mut c, &mut f, cancel).await;
     c.elapsed = started.elapsed();
     Ok(c)
 }
 
 /// Fetches everything queued in `f` (and whatever that discovers) into `c`.
-async fn fetch_all(fetcher: &Arc<dyn Fetcher>, c: &mut Capture, f: &mut Frontier<'_>, cancel: &CancellationToken) {
+async fn fetch_all(
+    fetcher: &Arc<dyn Fetcher>,
+    c: &mut Capture,
+    f: &mut Frontier<'_>,
+    cancel: &CancellationToken,
+) {
     let fetch_opts = fetch_options(f.limits);
-    let mut running: JoinSet<(Task, Result<ace_crawlers::FetchedPage, FetchError>)> = JoinSet::new();
+    let mut running: JoinSet<(Task, Result<ace_crawlers::FetchedPage, FetchError>)> =
+        JoinSet::new();
     loop {
         while running.len() < f.limits.concurrency.max(1) && !cancel.is_cancelled() {
             let Some(task) = f.queue.pop_front() else { break };
             if f.bytes >= f.limits.max_total_bytes {
                 c.hit_byte_limit = true;
-                c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), "total_bytes_cap", None));
+                c.missing.push(Missing::new(
+                    &task.url,
+                    task.referrer.as_ref(),
+                    "total_bytes_cap",
+                    None,
+                ));
                 continue;
             }
             let fetcher = fetcher.clone();
@@ -349,7 +398,12 @@ async fn fetch_all(fetcher: &Arc<dyn Fetcher>, c: &mut Capture, f: &mut Frontier
         let page = match result {
             Ok(page) => page,
             Err(e) => {
-                c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), e.code(), Some(e.to_string())));
+                c.missing.push(Missing::new(
+                    &task.url,
+                    task.referrer.as_ref(),
+                    e.code(),
+                    Some(e.to_string()),
+                ));
                 continue;
             }
         };
@@ -370,21 +424,41 @@ async fn fetch_all(fetcher: &Arc<dyn Fetcher>, c: &mut Capture, f: &mut Frontier
         };
         if let Some(target) = redirect_to {
             if task.hops >= MAX_REDIRECTS {
-                c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), "too_many_redirects", None));
+                c.missing.push(Missing::new(
+                    &task.url,
+                    task.referrer.as_ref(),
+                    "too_many_redirects",
+                    None,
+                ));
             } else if f.seen.insert(target.clone()) {
                 let in_scope = match task.role {
                     Role::Page { .. } => same_site(&f.start, &target),
                     Role::Requisite => true,
                 };
                 if in_scope {
-                    f.queue.push_front(Task { url: target, role: task.role, referrer: task.referrer.clone(), hops: task.hops + 1 });
+                    f.queue.push_front(Task {
+                        url: target,
+                        role: task.role,
+                        referrer: task.referrer.clone(),
+                        hops: task.hops + 1,
+                    });
                 }
             } else if ex_chain_loops(c, &ex, &target) {
-                c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), "redirect_loop", None));
+                c.missing.push(Missing::new(
+                    &task.url,
+                    task.referrer.as_ref(),
+                    "redirect_loop",
+                    None,
+                ));
             }
         } else if !ex.is_success() {
             let code = if ex.status == 404 { "not_found" } else { "error_status" };
-            c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), code, Some(format!("HTTP {}", ex.status))));
+            c.missing.push(Missing::new(
+                &task.url,
+                task.referrer.as_ref(),
+                code,
+                Some(format!("HTTP {}", ex.status)),
+            ));
         }
         let discovered = discover(&ex);
         let (from, role) = (ex.url.clone(), ex.role);
@@ -410,11 +484,28 @@ pub async fn capture_rendered(
 ) -> Result<Capture, ReplicateError> {
     let started = Instant::now();
     let start = checked_start(start)?;
-    let robots = if limits.ignore_robots { None } else { fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await };
+    let robots = if limits.ignore_robots {
+        None
+    } else {
+        fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await
+    };
     let mut c = new_capture(&start);
-    let mut f = Frontier { start: start.clone(), limits, robots, seen: HashSet::new(), queue: VecDeque::new(), pages_queued: 1, bytes: 0 };
+    let mut f = Frontier {
+        start: start.clone(),
+        limits,
+        robots,
+        seen: HashSet::new(),
+        queue: VecDeque::new(),
+        pages_queued: 1,
+        bytes: 0,
+    };
     f.seen.insert(start.clone());
-    let mut pages: VecDeque<Task> = VecDeque::from([Task { url: start.clone(), role: Role::Page { depth: 0 }, referrer: None, hops: 0 }]);
+    let mut pages: VecDeque<Task> = VecDeque::from([Task {
+        url: start.clone(),
+        role: Role::Page { depth: 0 },
+        referrer: None,
+        hops: 0,
+    }]);
     let mut running: JoinSet<(Task, Result<RecordedPage, RecordError>)> = JoinSet::new();
     let browsers = limits.concurrency.clamp(1, 4);
     loop {
@@ -444,11 +535,17 @@ pub async fn capture_rendered(
         let page = match result {
             Ok(page) => page,
             Err(e) => {
-                c.missing.push(Missing::new(&task.url, task.referrer.as_ref(), &e.code, Some(e.message)));
+                c.missing.push(Missing::new(
+                    &task.url,
+                    task.referrer.as_ref(),
+                    &e.code,
+                    Some(e.message),
+                ));
                 continue;
             }
         };
-        let final_url = Url::parse(&page.final_url).map(|u| canonical(&u)).unwrap_or_else(|_| task.url.clone());
+        let final_url =
+            Url::parse(&page.final_url).map(|u| canonical(&u)).unwrap_or_else(|_| task.url.clone());
         for r in page.responses {
             let Ok(url) = Url::parse(&r.url) else { continue };
             let url = canonical(&url);
@@ -458,14 +555,19 @@ pub async fn capture_rendered(
                 continue;
             }
             if body.len() as u64 > limits.max_asset_bytes {
-                let detail = format!("{} bytes, over the limit of {}", body.len(), limits.max_asset_bytes);
+                let detail =
+                    format!("{} bytes, over the limit of {}", body.len(), limits.max_asset_bytes);
                 c.missing.push(Missing::new(&url, Some(&task.url), "too_large", Some(detail)));
                 f.seen.insert(url);
                 continue;
             }
             f.bytes += body.len() as u64;
             let redirect_to = if (300..400).contains(&r.status) {
-                r.headers.iter().find(|(n, _)| n == "location").and_then(|(_, l)| url.join(l).ok()).map(|u| canonical(&u))
+                r.headers
+                    .iter()
+                    .find(|(n, _)| n == "location")
+                    .and_then(|(_, l)| url.join(l).ok())
+                    .map(|u| canonical(&u))
             } else {
                 None
             };
@@ -473,17 +575,35 @@ pub async fn capture_rendered(
             let role = if is_document { task.role } else { Role::Requisite };
             if !is_document && !(200..400).contains(&r.status) {
                 let code = if r.status == 404 { "not_found" } else { "error_status" };
-                c.missing.push(Missing::new(&url, Some(&task.url), code, Some(format!("HTTP {}", r.status))));
+                c.missing.push(Missing::new(
+                    &url,
+                    Some(&task.url),
+                    code,
+                    Some(format!("HTTP {}", r.status)),
+                ));
             }
             f.seen.insert(url.clone());
             c.index.insert(url.clone(), c.exchanges.len());
-            c.exchanges.push(Exchange { url, status: r.status, headers: r.headers, body: bytes::Bytes::from(body), redirect_to, role, date: Utc::now() });
+            c.exchanges.push(Exchange {
+                url,
+                status: r.status,
+                headers: r.headers,
+                body: bytes::Bytes::from(body),
+                redirect_to,
+                role,
+                date: Utc::now(),
+            });
         }
         for (url, reason) in page.failed {
             if let Ok(u) = Url::parse(&url) {
                 let u = canonical(&u);
                 if !c.index.contains_key(&u) {
-                    c.missing.push(Missing::new(&u, Some(&task.url), "browser_failed", Some(reason)));
+                    c.missing.push(Missing::new(
+                        &u,
+                        Some(&task.url),
+                        "browser_failed",
+                        Some(reason),
+                    ));
                 }
             }
         }
@@ -517,8 +637,14 @@ pub async fn capture_rendered(
         fetch_all(&fetcher, &mut c, &mut f, cancel).await;
     }
     // The browser gives up on a redirect loop after many hops; say so once per chain start.
-    let looped: Vec<Url> =
-        c.exchanges.iter().filter(|e| e.redirect_to.is_some() && matches!(c.resolve(&e.url), Err(Some("redirect loop")))).map(|e| e.url.clone()).collect();
+    let looped: Vec<Url> = c
+        .exchanges
+        .iter()
+        .filter(|e| {
+            e.redirect_to.is_some() && matches!(c.resolve(&e.url), Err(Some("redirect loop")))
+        })
+        .map(|e| e.url.clone())
+        .collect();
     for url in looped {
         if !c.missing.iter().any(|m| m.url == url.as_str()) {
             c.missing.push(Missing::new(&url, Some(&start), "redirect_loop", None));
@@ -544,15 +670,21 @@ fn ex_chain_loops(c: &Capture, ex: &Exchange, target: &Url) -> bool {
 }
 
 fn same_site(start: &Url, url: &Url) -> bool {
-    start.host_str() == url.host_str() && start.port_or_known_default() == url.port_or_known_default()
+    start.host_str() == url.host_str()
+        && start.port_or_known_default() == url.port_or_known_default()
 }
 
 fn path_in_scope(url: &Url, limits: &CaptureLimits) -> bool {
     let path = url.path();
-    (limits.include.is_empty() || limits.include.iter().any(|r| r.is_match(path))) && !limits.exclude.iter().any(|r| r.is_match(path))
+    (limits.include.is_empty() || limits.include.iter().any(|r| r.is_match(path)))
+        && !limits.exclude.iter().any(|r| r.is_match(path))
 }
 
-async fn fetch_robots(fetcher: &dyn Fetcher, start: &Url, opts: &FetchOptions) -> Option<texting_robots::Robot> {
+async fn fetch_robots(
+    fetcher: &dyn Fetcher,
+    start: &Url,
+    opts: &FetchOptions,
+) -> Option<texting_robots::Robot> {
     let url = start.join("/robots.txt").ok()?;
     let opts = FetchOptions { follow_redirects: true, max_body_bytes: 512 * 1024, ..opts.clone() };
     let page = fetcher.fetch(&url, &opts).await.ok()?;

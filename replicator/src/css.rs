@@ -56,7 +56,8 @@ pub fn rewrite(css: &str, map: &mut dyn FnMut(&str) -> Option<String>) -> String
             i = end;
             continue;
         }
-        let ident_before = i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-' || b[i - 1] == b'_');
+        let ident_before =
+            i > 0 && (b[i - 1].is_ascii_alphanumeric() || b[i - 1] == b'-' || b[i - 1] == b'_');
         if !ident_before && starts_with_ci(b, i, b"url(") {
             if let Some((value, end)) = url_token(css, i + 4) {
                 if let Some(new) = map(&value) {
@@ -171,7 +172,9 @@ fn unescape(s: &str) -> String {
             if chars.peek().is_some_and(|c| c.is_ascii_whitespace()) {
                 chars.next();
             }
-            out.push(u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}'));
+            out.push(
+                u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).unwrap_or('\u{FFFD}'),
+            );
         }
     }
     out
@@ -201,18 +204,42 @@ mod tests {
         "#;
         assert_eq!(
             references(css),
-            ["one.css", "two.css", "three.png", "four.png", "five.png", "six.avif", "seven.jpg", "data:font/woff2;base64,AAA", "eight.woff", "es(caped).png"]
+            [
+                "one.css",
+                "two.css",
+                "three.png",
+                "four.png",
+                "five.png",
+                "six.avif",
+                "seven.jpg",
+                "data:font/woff2;base64,AAA",
+                "eight.woff",
+                "es(caped).png"
+            ]
         );
     }
 
     #[test]
     fn malformed_css_does_not_panic_and_keeps_its_bytes() {
-        for css in ["url(", "url(\"a", "a { b: url('x' ", "/* never closed", "@import", "\"open", "image-set(\"a.png\"", "\\", "é url(é.png) ü"] {
+        for css in [
+            "url(",
+            "url(\"a",
+            "a { b: url('x' ",
+            "/* never closed",
+            "@import",
+            "\"open",
+            "image-set(\"a.png\"",
+            "\\",
+            "é url(é.png) ü",
+        ] {
             let out = rewrite(css, &mut |_| None);
             assert_eq!(out, css);
             let _ = rewrite(css, &mut |r| Some(format!("x{r}")));
         }
-        assert_eq!(rewrite("é url(é.png) ü", &mut |r| Some(format!("x/{r}"))), "é url(\"x/é.png\") ü");
+        assert_eq!(
+            rewrite("é url(é.png) ü", &mut |r| Some(format!("x/{r}"))),
+            "é url(\"x/é.png\") ü"
+        );
     }
 
     #[test]

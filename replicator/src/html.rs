@@ -82,8 +82,18 @@ const URL_ATTRIBUTES: &[(&str, &str, RefKind)] = &[
 const SRCSET_ATTRIBUTES: &[&str] = &["srcset", "imagesrcset", "data-srcset", "data-lazy-srcset"];
 
 /// `<link rel>` values whose `href` the page loads.
-const LOADED_RELS: &[&str] =
-    &["stylesheet", "icon", "shortcut", "apple-touch-icon", "apple-touch-icon-precomposed", "mask-icon", "preload", "modulepreload", "manifest", "prefetch"];
+const LOADED_RELS: &[&str] = &[
+    "stylesheet",
+    "icon",
+    "shortcut",
+    "apple-touch-icon",
+    "apple-touch-icon-precomposed",
+    "mask-icon",
+    "preload",
+    "modulepreload",
+    "manifest",
+    "prefetch",
+];
 
 /// Whether a raw reference can point anywhere: `data:`, `javascript:`, `mailto:`, `about:`
 /// and fragment-only references stay as they are.
@@ -93,7 +103,9 @@ pub fn is_fetchable(raw: &str) -> bool {
         return false;
     }
     let lower: String = r.chars().take(11).collect::<String>().to_ascii_lowercase();
-    !["data:", "javascript:", "mailto:", "about:", "tel:", "blob:", "sms:"].iter().any(|p| lower.starts_with(p))
+    !["data:", "javascript:", "mailto:", "about:", "tel:", "blob:", "sms:"]
+        .iter()
+        .any(|p| lower.starts_with(p))
 }
 
 /// Visits every reference of `html` (resolved against `base` and any `<base href>`), calling
@@ -142,15 +154,23 @@ pub fn process(
             return Ok(());
         }
         let mut rewrote_load = false;
-        let names: Vec<String> = el.attributes().iter().map(|a| a.name().to_ascii_lowercase()).collect();
+        let names: Vec<String> =
+            el.attributes().iter().map(|a| a.name().to_ascii_lowercase()).collect();
         for name in &names {
             let Some(raw) = el.get_attribute(name) else { continue };
             let raw = decode(&raw);
             let kind = if name == "href" && tag == "link" {
                 let rel = el.get_attribute("rel").unwrap_or_default().to_ascii_lowercase();
-                Some(if rel.split_whitespace().any(|r| LOADED_RELS.contains(&r)) { RefKind::Embed } else { RefKind::Link })
+                Some(if rel.split_whitespace().any(|r| LOADED_RELS.contains(&r)) {
+                    RefKind::Embed
+                } else {
+                    RefKind::Link
+                })
             } else {
-                URL_ATTRIBUTES.iter().find(|(t, a, _)| (*t == tag || *t == "*") && a == name).map(|(_, _, k)| *k)
+                URL_ATTRIBUTES
+                    .iter()
+                    .find(|(t, a, _)| (*t == tag || *t == "*") && a == name)
+                    .map(|(_, _, k)| *k)
             };
             let new = if let Some(kind) = kind {
                 resolve(&raw, kind)
@@ -159,8 +179,14 @@ pub fn process(
             } else if name == "style" {
                 css_map(&raw)
             } else if name == "content" && tag == "meta" {
-                let refresh = el.get_attribute("http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("refresh"));
-                if refresh { rewrite_refresh(&raw, &mut |r| resolve(r, RefKind::Link)) } else { None }
+                let refresh = el
+                    .get_attribute("http-equiv")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("refresh"));
+                if refresh {
+                    rewrite_refresh(&raw, &mut |r| resolve(r, RefKind::Link))
+                } else {
+                    None
+                }
             } else {
                 None
             };
@@ -176,7 +202,10 @@ pub fn process(
         if rewrite && tag == "meta" {
             if el.has_attribute("charset") {
                 el.set_attribute("charset", "utf-8")?;
-            } else if el.get_attribute("http-equiv").is_some_and(|v| v.eq_ignore_ascii_case("content-type")) {
+            } else if el
+                .get_attribute("http-equiv")
+                .is_some_and(|v| v.eq_ignore_ascii_case("content-type"))
+            {
                 el.set_attribute("content", "text/html; charset=utf-8")?;
             }
         }
@@ -207,7 +236,11 @@ pub fn process(
 
 /// Decodes the character references an attribute value may carry.
 fn decode(raw: &str) -> String {
-    if raw.contains('&') { html_escape::decode_html_entities(raw).into_owned() } else { raw.to_owned() }
+    if raw.contains('&') {
+        html_escape::decode_html_entities(raw).into_owned()
+    } else {
+        raw.to_owned()
+    }
 }
 
 /// Rewrites the URLs of a `srcset` list (`url [descriptor], ...`), keeping descriptors.
@@ -282,14 +315,20 @@ pub fn charset(content_type: Option<&str>, body: &[u8]) -> &'static encoding_rs:
     let from_header = content_type.and_then(|ct| {
         let lower = ct.to_ascii_lowercase();
         let at = lower.find("charset=")?;
-        encoding_rs::Encoding::for_label(lower[at + 8..].trim_matches(|c| c == '"' || c == ' ').as_bytes())
+        encoding_rs::Encoding::for_label(
+            lower[at + 8..].trim_matches(|c| c == '"' || c == ' ').as_bytes(),
+        )
     });
     if let Some(e) = from_header {
         return e;
     }
     let head = String::from_utf8_lossy(&body[..body.len().min(2048)]).to_ascii_lowercase();
     if let Some(at) = head.find("charset=") {
-        let label: String = head[at + 8..].trim_start_matches(['"', '\'']).chars().take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_').collect();
+        let label: String = head[at + 8..]
+            .trim_start_matches(['"', '\''])
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect();
         if let Some(e) = encoding_rs::Encoding::for_label(label.as_bytes()) {
             return e;
         }
@@ -301,7 +340,11 @@ pub fn charset(content_type: Option<&str>, body: &[u8]) -> &'static encoding_rs:
 pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> String {
     let encoding = charset(content_type, body);
     // UTF-16 labels in a <meta> are read as UTF-8 (the standard's rule for ASCII-compatible parsing).
-    let encoding = if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE { encoding_rs::UTF_8 } else { encoding };
+    let encoding = if encoding == encoding_rs::UTF_16LE || encoding == encoding_rs::UTF_16BE {
+        encoding_rs::UTF_8
+    } else {
+        encoding
+    };
     encoding.decode_with_bom_removal(body).0.into_owned()
 }
 
@@ -334,15 +377,41 @@ mod tests {
             <a href="data:text/plain,x">d</a><a href="javascript:void(0)">j</a><a href="#top">t</a>
             <a href="other.html?x=1&amp;y=2">o</a><object data="o.swf"></object><form action="/search"></form>
             </body></html>"##;
-        let found: Vec<String> = refs(html).into_iter().map(|(u, _)| u.trim_start_matches("http://site.test").to_owned()).collect();
+        let found: Vec<String> = refs(html)
+            .into_iter()
+            .map(|(u, _)| u.trim_start_matches("http://site.test").to_owned())
+            .collect();
         for want in [
-            "/dir/s.css", "/c", "/favicon.ico", "/dir/bg.png", "/dir/next.html", "/dir/inline.png", "/dir/a.png", "/dir/a1.png",
-            "/dir/a2.png", "/dir/lazy.png", "/dir/l1.png", "/dir/l2.png", "/dir/p.webp", "/dir/poster.jpg", "/dir/v.mp4",
-            "/dir/frame.html", "/dir/svg.png", "/dir/sprite.svg#i", "/dir/other.html?x=1&y=2", "/dir/o.swf", "/search",
+            "/dir/s.css",
+            "/c",
+            "/favicon.ico",
+            "/dir/bg.png",
+            "/dir/next.html",
+            "/dir/inline.png",
+            "/dir/a.png",
+            "/dir/a1.png",
+            "/dir/a2.png",
+            "/dir/lazy.png",
+            "/dir/l1.png",
+            "/dir/l2.png",
+            "/dir/p.webp",
+            "/dir/poster.jpg",
+            "/dir/v.mp4",
+            "/dir/frame.html",
+            "/dir/svg.png",
+            "/dir/sprite.svg#i",
+            "/dir/other.html?x=1&y=2",
+            "/dir/o.swf",
+            "/search",
         ] {
             assert!(found.iter().any(|f| f == want), "missing {want} in {found:?}");
         }
-        assert!(!found.iter().any(|f| f.contains("data:") || f.contains("javascript") || f.contains("#top")), "{found:?}");
+        assert!(
+            !found
+                .iter()
+                .any(|f| f.contains("data:") || f.contains("javascript") || f.contains("#top")),
+            "{found:?}"
+        );
         let kinds = refs(html);
         let kind_of = |p: &str| kinds.iter().find(|(u, _)| u.ends_with(p)).map(|(_, k)| *k);
         assert_eq!(kind_of("/c"), Some(RefKind::Link));
@@ -364,7 +433,10 @@ mod tests {
         let base = Url::parse("http://site.test/").unwrap();
         let html = "<link rel=stylesheet href=s.css integrity=sha-x crossorigin><script src=\"j.js\" integrity=\"y\"></script>\
                     <style>a > b { background: url(\"x.png\") }</style><p class=x>héllo &amp; <b>bye</b></p>";
-        let out = process(html, &base, true, &mut |u, _| Some(u.path().trim_start_matches('/').to_owned())).unwrap();
+        let out = process(html, &base, true, &mut |u, _| {
+            Some(u.path().trim_start_matches('/').to_owned())
+        })
+        .unwrap();
         assert_eq!(out, "<link rel=stylesheet href=\"s.css\"><script src=\"j.js\"></script>\
                          <style>a > b { background: url(\"x.png\") }</style><p class=x>héllo &amp; <b>bye</b></p>");
     }
@@ -373,9 +445,17 @@ mod tests {
     fn srcset_parsing_follows_the_standard() {
         assert_eq!(
             parse_srcset(" a.png 1x,b.png  2x , c,d.png, e.png 100w"),
-            vec![("a.png".into(), "1x".into()), ("b.png".into(), "2x".into()), ("c,d.png".into(), "".into()), ("e.png".into(), "100w".into())]
+            vec![
+                ("a.png".into(), "1x".into()),
+                ("b.png".into(), "2x".into()),
+                ("c,d.png".into(), "".into()),
+                ("e.png".into(), "100w".into())
+            ]
         );
-        assert_eq!(parse_srcset("data:image/png;base64,AAA= 1x"), vec![("data:image/png;base64,AAA=".into(), "1x".into())]);
+        assert_eq!(
+            parse_srcset("data:image/png;base64,AAA= 1x"),
+            vec![("data:image/png;base64,AAA=".into(), "1x".into())]
+        );
     }
 
     #[test]

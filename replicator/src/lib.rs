@@ -115,9 +115,14 @@ impl Default for ReplicateOptions {
 impl ReplicateOptions {
     /// Checks the options and turns them into capture limits.
     pub fn limits(&self) -> Result<CaptureLimits, ReplicateError> {
-        let regexes = |name: &'static str, list: &[String]| -> Result<Vec<regex::Regex>, ReplicateError> {
+        let regexes = |name: &'static str,
+                       list: &[String]|
+         -> Result<Vec<regex::Regex>, ReplicateError> {
             list.iter()
-                .map(|r| regex::Regex::new(r).map_err(|e| ReplicateError::InvalidOption { name, reason: e.to_string() }))
+                .map(|r| {
+                    regex::Regex::new(r)
+                        .map_err(|e| ReplicateError::InvalidOption { name, reason: e.to_string() })
+                })
                 .collect()
         };
         let defaults = CaptureLimits::default();
@@ -152,8 +157,18 @@ pub struct Missing {
 }
 
 impl Missing {
-    pub(crate) fn new(url: &Url, referrer: Option<&Url>, reason: &str, detail: Option<String>) -> Missing {
-        Missing { url: url.to_string(), referrer: referrer.map(Url::to_string), reason: reason.to_owned(), detail }
+    pub(crate) fn new(
+        url: &Url,
+        referrer: Option<&Url>,
+        reason: &str,
+        detail: Option<String>,
+    ) -> Missing {
+        Missing {
+            url: url.to_string(),
+            referrer: referrer.map(Url::to_string),
+            reason: reason.to_owned(),
+            detail,
+        }
     }
 }
 
@@ -293,7 +308,10 @@ pub async fn replicate_with(
         (false, _) => capture::capture(fetcher, start, &limits, cancel).await?,
         (true, None) => return Err(ReplicateError::RenderUnavailable),
         (true, Some(recorder)) => {
-            let record = record::RecordOptions { timeout: limits.timeout, ..record::RecordOptions::default() };
+            let record = record::RecordOptions {
+                timeout: limits.timeout,
+                ..record::RecordOptions::default()
+            };
             capture::capture_rendered(recorder, fetcher, start, &limits, &record, cancel).await?
         }
     };
@@ -302,7 +320,13 @@ pub async fn replicate_with(
             .missing
             .iter()
             .find(|m| m.referrer.is_none())
-            .map(|m| format!("{}{}", m.reason, m.detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()))
+            .map(|m| {
+                format!(
+                    "{}{}",
+                    m.reason,
+                    m.detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+                )
+            })
             .unwrap_or_else(|| "no content".into());
         return Err(ReplicateError::StartPage { url: capture.start.to_string(), reason });
     }

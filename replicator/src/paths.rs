@@ -87,7 +87,11 @@ pub fn local_path(start: &Url, url: &Url, content_type: Option<&str>) -> String 
         segments.push(clean);
     }
     let media = content_type.map(media_type);
-    let mut file = if dir_like { "index".to_owned() } else { segments.pop().unwrap_or_else(|| "index".to_owned()) };
+    let mut file = if dir_like {
+        "index".to_owned()
+    } else {
+        segments.pop().unwrap_or_else(|| "index".to_owned())
+    };
     if dir_like && media.as_deref().is_some_and(|m| !m.contains("html")) {
         file = "index".to_owned();
     }
@@ -98,7 +102,8 @@ pub fn local_path(start: &Url, url: &Url, content_type: Option<&str>) -> String 
         stem.push_str("_q");
         stem.push_str(&short_hash(query.as_bytes()));
     }
-    let wanted = media.as_deref().and_then(|m| EXTENSIONS.iter().find(|(t, _)| *t == m)).map(|(_, e)| *e);
+    let wanted =
+        media.as_deref().and_then(|m| EXTENSIONS.iter().find(|(t, _)| *t == m)).map(|(_, e)| *e);
     match (wanted, &ext) {
         (Some(allowed), Some(e)) if allowed.contains(&e.to_ascii_lowercase().as_str()) => {}
         (Some(allowed), Some(e)) => {
@@ -118,7 +123,10 @@ pub fn local_path(start: &Url, url: &Url, content_type: Option<&str>) -> String 
     if path.len() <= MAX_PATH {
         return path;
     }
-    let ext = split_ext(segments.last().map(String::as_str).unwrap_or("")).1.map(|e| format!(".{e}")).unwrap_or_default();
+    let ext = split_ext(segments.last().map(String::as_str).unwrap_or(""))
+        .1
+        .map(|e| format!(".{e}"))
+        .unwrap_or_default();
     format!("_long/{}{ext}", full_hash(url.as_str().as_bytes()))
 }
 
@@ -129,7 +137,9 @@ fn same_host(a: &Url, b: &Url) -> bool {
 /// Splits `name.ext`; names that start with a dot have no extension.
 fn split_ext(name: &str) -> (&str, Option<&str>) {
     match name.rfind('.') {
-        Some(i) if i > 0 && i + 1 < name.len() && name.len() - i <= 12 => (&name[..i], Some(&name[i + 1..])),
+        Some(i) if i > 0 && i + 1 < name.len() && name.len() - i <= 12 => {
+            (&name[..i], Some(&name[i + 1..]))
+        }
         _ => (name, None),
     }
 }
@@ -141,7 +151,10 @@ pub fn percent_decode(s: &str) -> String {
     let mut i = 0;
     while i < bytes.len() {
         if bytes[i] == b'%' && i + 2 < bytes.len() {
-            if let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+            if let Some(v) = std::str::from_utf8(&bytes[i + 1..i + 3])
+                .ok()
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+            {
                 out.push(v);
                 i += 3;
                 continue;
@@ -171,8 +184,8 @@ pub fn sanitize_segment(raw: &str) -> String {
     s = trimmed;
     let stem = s.split('.').next().unwrap_or("").to_ascii_uppercase();
     const DEVICES: [&str; 22] = [
-        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8", "COM9", "LPT1",
-        "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
+        "CON", "PRN", "AUX", "NUL", "COM1", "COM2", "COM3", "COM4", "COM5", "COM6", "COM7", "COM8",
+        "COM9", "LPT1", "LPT2", "LPT3", "LPT4", "LPT5", "LPT6", "LPT7", "LPT8", "LPT9",
     ];
     if DEVICES.contains(&stem.as_str()) {
         s.insert(0, '_');
@@ -213,7 +226,8 @@ pub fn relative_href(from: &str, to: &str) -> String {
     let from_dirs: Vec<&str> = from.split('/').collect();
     let from_dirs = &from_dirs[..from_dirs.len().saturating_sub(1)];
     let to_parts: Vec<&str> = to.split('/').collect();
-    let common = from_dirs.iter().zip(&to_parts).take_while(|(a, b)| a == b).count().min(to_parts.len() - 1);
+    let common =
+        from_dirs.iter().zip(&to_parts).take_while(|(a, b)| a == b).count().min(to_parts.len() - 1);
     let mut out = String::new();
     for _ in common..from_dirs.len() {
         out.push_str("../");
@@ -262,7 +276,10 @@ mod tests {
     #[test]
     fn pages_and_assets_get_deterministic_safe_names() {
         assert_eq!(path("http://site.test:8080/", Some("text/html")), "index.html");
-        assert_eq!(path("http://site.test:8080/docs/", Some("text/html; charset=utf-8")), "docs/index.html");
+        assert_eq!(
+            path("http://site.test:8080/docs/", Some("text/html; charset=utf-8")),
+            "docs/index.html"
+        );
         assert_eq!(path("http://site.test:8080/about", Some("text/html")), "about.html");
         assert_eq!(path("http://site.test:8080/a/b.css", Some("text/css")), "a/b.css");
         assert_eq!(path("http://site.test:8080/font", Some("font/woff2")), "font.woff2");
@@ -271,7 +288,10 @@ mod tests {
         let v2 = path("http://site.test:8080/s.css?v=2", Some("text/css"));
         assert!(v1.starts_with("s_q") && v1.ends_with(".css") && v1 != v2, "{v1} {v2}");
         assert_eq!(v1, path("http://site.test:8080/s.css?v=1", Some("text/css")));
-        assert_eq!(path("http://cdn.test/lib/x.js", Some("application/javascript")), "_hosts/cdn.test/lib/x.js");
+        assert_eq!(
+            path("http://cdn.test/lib/x.js", Some("application/javascript")),
+            "_hosts/cdn.test/lib/x.js"
+        );
         assert_eq!(path("http://cdn.test:81/x.png", None), "_hosts/cdn.test_81/x.png");
         assert_eq!(path("http://site.test:8080/_hosts/x.png", None), "_hosts_/x.png");
         assert_eq!(path("http://site.test:8080/dir/", None), "dir/index.html");
@@ -289,7 +309,10 @@ mod tests {
             "http://site.test:8080/a%00b",
         ] {
             let p = path(url, None);
-            assert!(!p.starts_with('/') && !p.contains('\\') && !p.contains(':') && !p.contains('\0'), "{url} -> {p}");
+            assert!(
+                !p.starts_with('/') && !p.contains('\\') && !p.contains(':') && !p.contains('\0'),
+                "{url} -> {p}"
+            );
             assert!(p.split('/').all(|s| s != ".." && s != "." && !s.is_empty()), "{url} -> {p}");
             assert!(!p.split('/').any(|s| s.eq_ignore_ascii_case("con.txt")), "{url} -> {p}");
         }
@@ -300,7 +323,8 @@ mod tests {
         let a = path(&format!("http://site.test:8080/{}a.png", "x".repeat(300)), None);
         let b = path(&format!("http://site.test:8080/{}b.png", "x".repeat(300)), None);
         assert!(a.len() <= MAX_SEGMENT && a.ends_with(".png") && a != b, "{a}");
-        let deep = path(&format!("http://site.test:8080/{}", "segment/".repeat(60)), Some("text/html"));
+        let deep =
+            path(&format!("http://site.test:8080/{}", "segment/".repeat(60)), Some("text/html"));
         assert!(deep.starts_with("_long/") && deep.ends_with(".html"), "{deep}");
     }
 
@@ -311,6 +335,9 @@ mod tests {
         assert_eq!(relative_href("a/b.html", "a/b.html"), "b.html");
         assert_eq!(relative_href("index.html", "my file#1.png"), "my%20file%231.png");
         assert_eq!(relative_href("index.html", "c:x.png"), "./c:x.png");
-        assert_eq!(relative_href("x/index.html", "_hosts/cdn.test/f.woff"), "../_hosts/cdn.test/f.woff");
+        assert_eq!(
+            relative_href("x/index.html", "_hosts/cdn.test/f.woff"),
+            "../_hosts/cdn.test/f.woff"
+        );
     }
 }

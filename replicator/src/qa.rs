@@ -53,9 +53,12 @@ pub fn compare(a: &[u8], b: &[u8]) -> Result<PixelComparison, ImageError> {
             let pa = (x < a.width() && y < a.height()).then(|| a.get_pixel(x, y));
             let pb = (x < b.width() && y < b.height()).then(|| b.get_pixel(x, y));
             let out = match (pa, pb) {
-                (Some(pa), Some(pb)) if pa.0.iter().zip(pb.0.iter()).all(|(p, q)| p.abs_diff(*q) <= TOLERANCE) => {
+                (Some(pa), Some(pb))
+                    if pa.0.iter().zip(pb.0.iter()).all(|(p, q)| p.abs_diff(*q) <= TOLERANCE) =>
+                {
                     same += 1;
-                    let grey = ((u16::from(pa[0]) + u16::from(pa[1]) + u16::from(pa[2])) / 3 / 3 + 170) as u8;
+                    let grey = ((u16::from(pa[0]) + u16::from(pa[1]) + u16::from(pa[2])) / 3 / 3
+                        + 170) as u8;
                     Rgba([grey, grey, grey, 255])
                 }
                 _ => Rgba([255, 0, 0, 255]),
@@ -65,8 +68,12 @@ pub fn compare(a: &[u8], b: &[u8]) -> Result<PixelComparison, ImageError> {
     }
     let total = u64::from(w) * u64::from(h);
     let mut png = Vec::new();
-    diff.write_to(&mut Cursor::new(&mut png), ImageFormat::Png).map_err(|e| ImageError(e.to_string()))?;
-    Ok(PixelComparison { match_ratio: if total == 0 { 1.0 } else { same as f64 / total as f64 }, diff_png: png })
+    diff.write_to(&mut Cursor::new(&mut png), ImageFormat::Png)
+        .map_err(|e| ImageError(e.to_string()))?;
+    Ok(PixelComparison {
+        match_ratio: if total == 0 { 1.0 } else { same as f64 / total as f64 },
+        diff_png: png,
+    })
 }
 
 /// Dice similarity of the two texts' word multisets, 0.0 to 1.0 (1.0 for two empty texts).
@@ -125,7 +132,11 @@ pub async fn check_page(
     let before = originals.record(original, &shot).await?;
     let sandboxed = RecordOptions { allow_only: Some(vec![copy_origin.to_owned()]), ..shot };
     let after = copies.record(copy, &sandboxed).await?;
-    let bad_image = |e: ImageError| RecordError { code: "screenshot_failed".into(), message: e.to_string(), retryable: true };
+    let bad_image = |e: ImageError| RecordError {
+        code: "screenshot_failed".into(),
+        message: e.to_string(),
+        retryable: true,
+    };
     let (a, b) = (before.screenshot.unwrap_or_default(), after.screenshot.unwrap_or_default());
     let pixels = compare(&a, &b).map_err(bad_image)?;
     let mut missing: Vec<String> = after
@@ -134,7 +145,9 @@ pub async fn check_page(
         .filter(|r| r.status >= 400 && r.url.starts_with(copy_origin))
         .map(|r| r.url.clone())
         .collect();
-    missing.extend(after.failed.iter().filter(|(u, _)| !after.blocked.contains(u)).map(|(u, _)| u.clone()));
+    missing.extend(
+        after.failed.iter().filter(|(u, _)| !after.blocked.contains(u)).map(|(u, _)| u.clone()),
+    );
     missing.sort();
     missing.dedup();
     let mut escaped = after.blocked.clone();
@@ -205,7 +218,8 @@ pub async fn run(
             picked.push(i);
         }
     }
-    let list: Vec<(Url, String)> = picked.into_iter().map(|i| (pages[i].url.clone(), pages[i].path.clone())).collect();
+    let list: Vec<(Url, String)> =
+        picked.into_iter().map(|i| (pages[i].url.clone(), pages[i].path.clone())).collect();
     check_copy(originals, copies, dir, &list).await
 }
 
@@ -218,9 +232,21 @@ pub async fn check_copy(
     pages: &[(Url, String)],
 ) -> Result<QaReport, std::io::Error> {
     let server = serve_copy(dir.to_owned()).await?;
-    let mut report = QaReport { pages: Vec::new(), errors: Vec::new(), min_pixel_match: 1.0, mean_pixel_match: 1.0, mean_text_similarity: 1.0, escaped: 0, missing: 0 };
+    let mut report = QaReport {
+        pages: Vec::new(),
+        errors: Vec::new(),
+        min_pixel_match: 1.0,
+        mean_pixel_match: 1.0,
+        mean_text_similarity: 1.0,
+        escaped: 0,
+        missing: 0,
+    };
     for (original, path) in pages {
-        let copy_url = match Url::parse(&format!("{}/{}", server.origin, crate::paths::relative_href("index.html", path))) {
+        let copy_url = match Url::parse(&format!(
+            "{}/{}",
+            server.origin,
+            crate::paths::relative_href("index.html", path)
+        )) {
             Ok(u) => u,
             Err(e) => {
                 report.errors.push((original.to_string(), e.to_string()));
@@ -273,8 +299,13 @@ pub async fn serve_copy(dir: PathBuf) -> Result<CopyServer, std::io::Error> {
                 let line = String::from_utf8_lossy(&head).lines().next().unwrap_or("").to_owned();
                 let mut parts = line.split_whitespace();
                 let (method, target) = (parts.next().unwrap_or(""), parts.next().unwrap_or("/"));
-                let path = target.split('?').next().unwrap_or("/").trim_start_matches('/').to_owned();
-                let found = tokio::task::spawn_blocking(move || crate::replay::resolve(&dir, &path)).await.ok().and_then(Result::ok);
+                let path =
+                    target.split('?').next().unwrap_or("/").trim_start_matches('/').to_owned();
+                let found =
+                    tokio::task::spawn_blocking(move || crate::replay::resolve(&dir, &path))
+                        .await
+                        .ok()
+                        .and_then(Result::ok);
                 let (status, content_type, body) = match found {
                     Some(file) => match tokio::fs::read(&file).await {
                         Ok(b) => ("200 OK", crate::replay::content_type(&file), b),
@@ -314,7 +345,8 @@ mod tests {
     fn pixel_match_counts_differing_pixels_within_tolerance() {
         let white = png(10, 10, |_, _| [255, 255, 255, 255]);
         let near = png(10, 10, |_, _| [250, 250, 250, 255]);
-        let quarter = png(10, 10, |x, y| if x < 5 && y < 5 { [0, 0, 0, 255] } else { [255, 255, 255, 255] });
+        let quarter =
+            png(10, 10, |x, y| if x < 5 && y < 5 { [0, 0, 0, 255] } else { [255, 255, 255, 255] });
         assert_eq!(compare(&white, &near).unwrap().match_ratio, 1.0);
         let c = compare(&white, &quarter).unwrap();
         assert!((c.match_ratio - 0.75).abs() < 1e-9, "{}", c.match_ratio);

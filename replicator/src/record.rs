@@ -25,7 +25,13 @@ pub struct RecordOptions {
 
 impl Default for RecordOptions {
     fn default() -> RecordOptions {
-        RecordOptions { timeout: Duration::from_secs(30), viewport: (1280, 800), scroll: true, allow_only: None, screenshot: false }
+        RecordOptions {
+            timeout: Duration::from_secs(30),
+            viewport: (1280, 800),
+            scroll: true,
+            allow_only: None,
+            screenshot: false,
+        }
     }
 }
 

@@ -26,8 +26,11 @@ pub const CSP: &str = "sandbox allow-scripts allow-forms allow-popups allow-moda
 /// Headers sent with every replayed file: the sandboxing [`CSP`]; CORS open to any origin,
 /// because a sandboxed page is an opaque origin and fonts and `fetch` need CORS even from
 /// the replay server itself; and no MIME sniffing.
-pub const HEADERS: [(&str, &str); 3] =
-    [("content-security-policy", CSP), ("access-control-allow-origin", "*"), ("x-content-type-options", "nosniff")];
+pub const HEADERS: [(&str, &str); 3] = [
+    ("content-security-policy", CSP),
+    ("access-control-allow-origin", "*"),
+    ("x-content-type-options", "nosniff"),
+];
 
 /// Why a path is not served.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -59,7 +62,11 @@ pub fn resolve(root: &Path, raw_path: &str) -> Result<PathBuf, ReplayError> {
             return Err(refused());
         }
         let decoded = percent_decode(seg);
-        if decoded == "." || decoded == ".." || decoded.contains(['/', '\\', '\0']) || decoded.contains(':') && i == 0 {
+        if decoded == "."
+            || decoded == ".."
+            || decoded.contains(['/', '\\', '\0'])
+            || decoded.contains(':') && i == 0
+        {
             return Err(refused());
         }
         rel.push(decoded);
@@ -71,7 +78,8 @@ pub fn resolve(root: &Path, raw_path: &str) -> Result<PathBuf, ReplayError> {
     if path.is_dir() {
         path.push("index.html");
     }
-    let canonical_root = root.canonicalize().map_err(|_| ReplayError::NotFound(raw_path.to_owned()))?;
+    let canonical_root =
+        root.canonicalize().map_err(|_| ReplayError::NotFound(raw_path.to_owned()))?;
     let canonical = path.canonicalize().map_err(|_| ReplayError::NotFound(raw_path.to_owned()))?;
     if !canonical.starts_with(&canonical_root) {
         return Err(refused());
@@ -127,10 +135,24 @@ mod tests {
         #[cfg(unix)]
         std::os::unix::fs::symlink(outer.path().join("secret.txt"), root.join("link.txt")).unwrap();
         assert_eq!(resolve(&root, "").unwrap(), root.join("index.html").canonicalize().unwrap());
-        assert_eq!(resolve(&root, "docs/").unwrap(), root.join("docs/index.html").canonicalize().unwrap());
-        assert_eq!(resolve(&root, "docs").unwrap(), root.join("docs/index.html").canonicalize().unwrap());
+        assert_eq!(
+            resolve(&root, "docs/").unwrap(),
+            root.join("docs/index.html").canonicalize().unwrap()
+        );
+        assert_eq!(
+            resolve(&root, "docs").unwrap(),
+            root.join("docs/index.html").canonicalize().unwrap()
+        );
         assert!(resolve(&root, "docs/a%20b.css?x=1").is_ok());
-        for bad in ["../secret.txt", "%2e%2e/secret.txt", "%2E%2E%2Fsecret.txt", "docs/..%2f..%2fsecret.txt", "..%5csecret.txt", "docs//../../secret.txt", "C:%5csecret.txt"] {
+        for bad in [
+            "../secret.txt",
+            "%2e%2e/secret.txt",
+            "%2E%2E%2Fsecret.txt",
+            "docs/..%2f..%2fsecret.txt",
+            "..%5csecret.txt",
+            "docs//../../secret.txt",
+            "C:%5csecret.txt",
+        ] {
             assert_eq!(resolve(&root, bad), Err(ReplayError::Refused(bad.to_owned())), "{bad}");
         }
         #[cfg(unix)]

@@ -55,7 +55,10 @@ impl Site {
 
     /// Writes the copy into `out` (created if needed).
     pub fn write_dir(&self, out: &Path) -> Result<(), ReplicateError> {
-        let io = |path: &Path, source: std::io::Error| ReplicateError::Io { path: path.display().to_string(), source };
+        let io = |path: &Path, source: std::io::Error| ReplicateError::Io {
+            path: path.display().to_string(),
+            source,
+        };
         std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
         for file in &self.files {
             let target = safe_join(out, &file.path)?;
@@ -75,11 +78,20 @@ impl Site {
         let mut zip = zip::ZipWriter::new(writer);
         for file in &self.files {
             safe_join(Path::new("."), &file.path)?;
-            let stored = file.content_type.starts_with("image/") && file.content_type != "image/svg+xml"
+            let stored = file.content_type.starts_with("image/")
+                && file.content_type != "image/svg+xml"
                 || file.content_type.starts_with("font/woff")
                 || file.content_type.starts_with("video/");
-            let method = if stored { zip::CompressionMethod::Stored } else { zip::CompressionMethod::Deflated };
-            zip.start_file(file.path.as_str(), SimpleFileOptions::default().compression_method(method)).map_err(zip_err)?;
+            let method = if stored {
+                zip::CompressionMethod::Stored
+            } else {
+                zip::CompressionMethod::Deflated
+            };
+            zip.start_file(
+                file.path.as_str(),
+                SimpleFileOptions::default().compression_method(method),
+            )
+            .map_err(zip_err)?;
             zip.write_all(&file.body).map_err(|e| ReplicateError::Zip(e.to_string()))?;
         }
         zip.finish().map_err(zip_err)
@@ -106,7 +118,9 @@ pub fn safe_join(root: &Path, rel: &str) -> Result<PathBuf, ReplicateError> {
 /// Refuses a target under `root` reached through a symbolic link (a folder left behind in
 /// the output that points elsewhere).
 fn refuse_links(root: &Path, target: &Path) -> Result<(), ReplicateError> {
-    let Ok(rel) = target.strip_prefix(root) else { return Err(ReplicateError::UnsafePath { path: target.display().to_string() }) };
+    let Ok(rel) = target.strip_prefix(root) else {
+        return Err(ReplicateError::UnsafePath { path: target.display().to_string() });
+    };
     let mut at = root.to_path_buf();
     for part in rel.components() {
         at.push(part);
@@ -160,7 +174,11 @@ pub fn build(capture: &Capture) -> Site {
         let link = |url: &Url, kind: RefKind| -> Option<String> {
             let fragment = url.fragment().map(|f| format!("#{f}")).unwrap_or_default();
             let target = canonical(url);
-            let found = capture.resolve(&target).ok().and_then(|t| capture.index.get(&t.url)).and_then(|j| path_of.get(j));
+            let found = capture
+                .resolve(&target)
+                .ok()
+                .and_then(|t| capture.index.get(&t.url))
+                .and_then(|j| path_of.get(j));
             match (found, kind) {
                 (Some(to), _) => Some(format!("{}{fragment}", relative_href(&from, to))),
                 (None, RefKind::Link) => Some(url.to_string()),
@@ -185,16 +203,33 @@ pub fn build(capture: &Capture) -> Site {
         } else {
             ex.body.clone()
         };
-        out.push(SiteFile { path: from, body, content_type: ex.media_type(), url: ex.url.clone(), page: matches!(ex.role, Role::Page { .. }) });
+        out.push(SiteFile {
+            path: from,
+            body,
+            content_type: ex.media_type(),
+            url: ex.url.clone(),
+            page: matches!(ex.role, Role::Page { .. }),
+        });
     }
-    let entry = capture.resolve(start).ok().and_then(|t| capture.index.get(&t.url)).and_then(|j| path_of.get(j)).cloned();
+    let entry = capture
+        .resolve(start)
+        .ok()
+        .and_then(|t| capture.index.get(&t.url))
+        .and_then(|j| path_of.get(j))
+        .cloned();
     if let Some(entry) = &entry {
         if !files.contains("index.html") && !dirs.contains("index.html") {
             let href = relative_href("index.html", entry);
             let html = format!(
                 "<!doctype html><meta charset=\"utf-8\"><meta http-equiv=\"refresh\" content=\"0; url={href}\"><title>Site copy</title><a href=\"{href}\">Start page</a>\n"
             );
-            out.push(SiteFile { path: "index.html".into(), body: Bytes::from(html), content_type: "text/html".into(), url: start.clone(), page: false });
+            out.push(SiteFile {
+                path: "index.html".into(),
+                body: Bytes::from(html),
+                content_type: "text/html".into(),
+                url: start.clone(),
+                page: false,
+            });
         }
     }
     Site { files: out, entry, duplicates }
@@ -226,7 +261,11 @@ fn disambiguate(path: &str, url: &Url) -> String {
         Some(e) => format!("{stem}_{}.{e}", short_hash(url.as_str().as_bytes())),
         None => format!("{stem}_{}", short_hash(url.as_str().as_bytes())),
     };
-    if dir.is_empty() { name } else { format!("{dir}/{name}") }
+    if dir.is_empty() {
+        name
+    } else {
+        format!("{dir}/{name}")
+    }
 }
 
 #[cfg(test)]
@@ -237,7 +276,9 @@ mod tests {
     fn safe_join_refuses_anything_but_plain_names() {
         let root = Path::new("/out");
         assert_eq!(safe_join(root, "a/b.html").unwrap(), Path::new("/out/a/b.html"));
-        for bad in ["../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "a\\b", "", "a/", "C:x/../y"] {
+        for bad in
+            ["../x", "a/../../x", "/etc/passwd", "a//b", "a/./b", "a\\b", "", "a/", "C:x/../y"]
+        {
             assert!(safe_join(root, bad).is_err(), "{bad}");
         }
     }

@@ -28,11 +28,12 @@ use crate::ReplicateError;
 pub fn surt(url: &Url) -> String {
     let host = url.host_str().unwrap_or("").to_ascii_lowercase();
     let host = host.strip_prefix("www.").unwrap_or(&host);
-    let mut key = if url.host().is_some_and(|h| matches!(h, url::Host::Ipv4(_) | url::Host::Ipv6(_))) {
-        host.replace('.', ",")
-    } else {
-        host.split('.').rev().collect::<Vec<_>>().join(",")
-    };
+    let mut key =
+        if url.host().is_some_and(|h| matches!(h, url::Host::Ipv4(_) | url::Host::Ipv6(_))) {
+            host.replace('.', ",")
+        } else {
+            host.split('.').rev().collect::<Vec<_>>().join(",")
+        };
     if let Some(port) = url.port() {
         key.push_str(&format!(":{port}"));
     }
@@ -57,7 +58,10 @@ fn title_of(html: &str) -> Option<String> {
 }
 
 fn sha256(bytes: &[u8]) -> String {
-    format!("sha256:{}", Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>())
+    format!(
+        "sha256:{}",
+        Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect::<String>()
+    )
 }
 
 /// Writes `capture` as a WACZ to `out`.
@@ -84,8 +88,14 @@ pub fn write<W: Write + Seek>(capture: &Capture, out: W) -> Result<W, ReplicateE
     lines.sort();
     let cdxj = lines.join("\n") + "\n";
 
-    let mut pages = vec![json!({ "format": "json-pages-1.0", "id": "pages", "title": "All Pages" }).to_string()];
-    for ex in capture.exchanges.iter().filter(|e| matches!(e.role, Role::Page { .. }) && e.is_success() && e.is_html()) {
+    let mut pages = vec![
+        json!({ "format": "json-pages-1.0", "id": "pages", "title": "All Pages" }).to_string(),
+    ];
+    for ex in capture
+        .exchanges
+        .iter()
+        .filter(|e| matches!(e.role, Role::Page { .. }) && e.is_success() && e.is_html())
+    {
         let text = crate::html::decode_body(ex.header("content-type"), &ex.body);
         let mut page = json!({ "id": uuid::Uuid::new_v4().simple().to_string(), "url": ex.url.as_str(), "ts": ex.date.to_rfc3339_opts(chrono::SecondsFormat::Secs, true) });
         if let Some(title) = title_of(&text) {
@@ -95,8 +105,11 @@ pub fn write<W: Write + Seek>(capture: &Capture, out: W) -> Result<W, ReplicateE
     }
     let pages = pages.join("\n") + "\n";
 
-    let files: [(&str, &str, &[u8]); 3] =
-        [("data.warc.gz", "archive/data.warc.gz", &warc), ("index.cdxj", "indexes/index.cdxj", cdxj.as_bytes()), ("pages.jsonl", "pages/pages.jsonl", pages.as_bytes())];
+    let files: [(&str, &str, &[u8]); 3] = [
+        ("data.warc.gz", "archive/data.warc.gz", &warc),
+        ("index.cdxj", "indexes/index.cdxj", cdxj.as_bytes()),
+        ("pages.jsonl", "pages/pages.jsonl", pages.as_bytes()),
+    ];
     let main = capture.exchanges.iter().find(|e| e.url == capture.start);
     let package = json!({
         "profile": "data-package",
@@ -111,7 +124,9 @@ pub fn write<W: Write + Seek>(capture: &Capture, out: W) -> Result<W, ReplicateE
     let package = serde_json::to_vec_pretty(&package).unwrap_or_default();
 
     let mut zip = zip::ZipWriter::new(out);
-    let stored = SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored).large_file(warc.len() > u32::MAX as usize / 2);
+    let stored = SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Stored)
+        .large_file(warc.len() > u32::MAX as usize / 2);
     for (_, path, bytes) in files {
         zip.start_file(path, stored).map_err(zip_err)?;
         zip.write_all(bytes).map_err(io_err)?;

@@ -49,7 +49,11 @@ pub struct Indexed {
 
 /// Writes `capture` as a gzipped WARC 1.1 to `out`; `filename` goes in the `warcinfo` record.
 /// Returns where each response record is.
-pub fn write(capture: &Capture, filename: &str, out: &mut dyn Write) -> std::io::Result<Vec<Indexed>> {
+pub fn write(
+    capture: &Capture,
+    filename: &str,
+    out: &mut dyn Write,
+) -> std::io::Result<Vec<Indexed>> {
     let mut at = 0u64;
     let mut index = Vec::with_capacity(capture.exchanges.len());
     let now = warc_date(&chrono::Utc::now());
@@ -100,7 +104,12 @@ pub fn write(capture: &Capture, filename: &str, out: &mut dyn Write) -> std::io:
 }
 
 /// One record as its own gzip member; returns the member's length.
-fn record(out: &mut dyn Write, headers: &[(&str, String)], block: &[u8], payload: Option<&[u8]>) -> std::io::Result<u64> {
+fn record(
+    out: &mut dyn Write,
+    headers: &[(&str, String)],
+    block: &[u8],
+    payload: Option<&[u8]>,
+) -> std::io::Result<u64> {
     let mut head = String::from("WARC/1.1\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));

@@ -22,17 +22,23 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use ace_crawlers::FetchGuard;
-use ace_replicator::record::{PageRecorder, RecordError, RecordOptions, RecordedPage, RecordedResponse};
+use ace_replicator::record::{
+    PageRecorder, RecordError, RecordOptions, RecordedPage, RecordedResponse,
+};
 use async_trait::async_trait;
 use base64::Engine as _;
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
-    ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams, RequestPattern,
+    ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams,
+    RequestPattern,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
-    ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived, GetResponseBodyParams, Headers,
+    ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
+    EventResponseReceived, GetResponseBodyParams, Headers,
 };
-use chromiumoxide::cdp::browser_protocol::page::{CaptureScreenshotFormat, CaptureScreenshotParams};
+use chromiumoxide::cdp::browser_protocol::page::{
+    CaptureScreenshotFormat, CaptureScreenshotParams,
+};
 use chromiumoxide::Page;
 use futures::StreamExt;
 use tokio::task::JoinHandle;
@@ -92,9 +98,17 @@ struct State {
 }
 
 /// Loads `url` and records it (see the module docs).
-pub async fn record(pool: &Pool, url: &Url, opts: &RecordOptions, guard: FetchGuard) -> Result<RecordedPage, BrowserError> {
+pub async fn record(
+    pool: &Pool,
+    url: &Url,
+    opts: &RecordOptions,
+    guard: FetchGuard,
+) -> Result<RecordedPage, BrowserError> {
     if !matches!(url.scheme(), "http" | "https") {
-        return Err(BrowserError::InvalidRequest(format!("url must be http or https, not {}", url.scheme())));
+        return Err(BrowserError::InvalidRequest(format!(
+            "url must be http or https, not {}",
+            url.scheme()
+        )));
     }
     guard.check_resolved(url).await?;
     let lease = pool.acquire().await?;
@@ -113,14 +127,30 @@ pub async fn record(pool: &Pool, url: &Url, opts: &RecordOptions, guard: FetchGu
     result
 }
 
-async fn record_on(page: &Page, url: &Url, opts: &RecordOptions, guard: FetchGuard) -> Result<RecordedPage, BrowserError> {
+async fn record_on(
+    page: &Page,
+    url: &Url,
+    opts: &RecordOptions,
+    guard: FetchGuard,
+) -> Result<RecordedPage, BrowserError> {
     let (w, h) = opts.viewport;
-    page.execute(SetDeviceMetricsOverrideParams::new(i64::from(w.max(1)), i64::from(h.max(1)), 1.0, false)).await?;
+    page.execute(SetDeviceMetricsOverrideParams::new(
+        i64::from(w.max(1)),
+        i64::from(h.max(1)),
+        1.0,
+        false,
+    ))
+    .await?;
     let state = Arc::new(Mutex::new(State::default()));
     let mut tasks = vec![track(page, state.clone()).await?];
     if opts.allow_only.is_some() || !guard.allows_everything() {
         tasks.push(intercept(page, opts.allow_only.clone(), guard, state.clone()).await?);
-        page.execute(FetchEnable::builder().pattern(RequestPattern::builder().url_pattern("*").build()).build()).await?;
+        page.execute(
+            FetchEnable::builder()
+                .pattern(RequestPattern::builder().url_pattern("*").build())
+                .build(),
+        )
+        .await?;
     }
     let outcome = async {
         page.goto(url.as_str()).await?;
@@ -213,7 +243,10 @@ fn header_list(headers: &Headers) -> Vec<(String, String)> {
             .flat_map(|(k, v)| {
                 // Chromium joins repeated headers with newlines.
                 let value = v.as_str().unwrap_or_default().to_owned();
-                value.split('\n').map(|part| (k.to_ascii_lowercase(), part.to_owned())).collect::<Vec<_>>()
+                value
+                    .split('\n')
+                    .map(|part| (k.to_ascii_lowercase(), part.to_owned()))
+                    .collect::<Vec<_>>()
             })
             .collect(),
         _ => Vec::new(),
@@ -287,13 +320,21 @@ async fn track(page: &Page, state: Arc<Mutex<State>>) -> Result<JoinHandle<()>, 
 }
 
 /// Records a finished response and fetches its body, once its metadata has arrived.
-fn fetch_body(s: &mut State, page: &Page, request_id: &chromiumoxide::cdp::browser_protocol::network::RequestId) {
+fn fetch_body(
+    s: &mut State,
+    page: &Page,
+    request_id: &chromiumoxide::cdp::browser_protocol::network::RequestId,
+) {
     let Some((url, status, headers)) = s.meta.remove(request_id.inner()) else { return };
     let index = s.responses.len();
     // A body shorter than its Content-Length (bytes on the wire, when not encoded) was not
     // kept whole by the browser: it is left out rather than stored cut.
     let encoded = headers.iter().any(|(n, _)| n == "content-encoding");
-    let expected = headers.iter().find(|(n, _)| n == "content-length").and_then(|(_, v)| v.trim().parse::<usize>().ok()).filter(|_| !encoded);
+    let expected = headers
+        .iter()
+        .find(|(n, _)| n == "content-length")
+        .and_then(|(_, v)| v.trim().parse::<usize>().ok())
+        .filter(|_| !encoded);
     s.responses.push(RecordedResponse { url, status, headers, body: None });
     let page = page.clone();
     let request_id = request_id.clone();
@@ -312,7 +353,12 @@ fn fetch_body(s: &mut State, page: &Page, request_id: &chromiumoxide::cdp::brows
 }
 
 /// Fails requests outside `allow_only` (recorded as blocked) or refused by the guard.
-async fn intercept(page: &Page, allow_only: Option<Vec<String>>, guard: FetchGuard, state: Arc<Mutex<State>>) -> Result<JoinHandle<()>, BrowserError> {
+async fn intercept(
+    page: &Page,
+    allow_only: Option<Vec<String>>,
+    guard: FetchGuard,
+    state: Arc<Mutex<State>>,
+) -> Result<JoinHandle<()>, BrowserError> {
     let mut paused = page.event_listener::<EventRequestPaused>().await?;
     let page = page.clone();
     Ok(tokio::spawn(async move {
@@ -327,7 +373,9 @@ async fn intercept(page: &Page, allow_only: Option<Vec<String>>, guard: FetchGua
                 if let Some(allowed) = &allow_only {
                     if !local && !allowed.iter().any(|o| url.starts_with(o.as_str())) {
                         state.lock().expect("state").blocked.push(url);
-                        let _ = page.execute(FailRequestParams::new(id, ErrorReason::BlockedByClient)).await;
+                        let _ = page
+                            .execute(FailRequestParams::new(id, ErrorReason::BlockedByClient))
+                            .await;
                         return;
                     }
                 }
@@ -337,7 +385,9 @@ async fn intercept(page: &Page, allow_only: Option<Vec<String>>, guard: FetchGua
                         Err(_) => true,
                     };
                     if refused {
-                        let _ = page.execute(FailRequestParams::new(id, ErrorReason::AccessDenied)).await;
+                        let _ = page
+                            .execute(FailRequestParams::new(id, ErrorReason::AccessDenied))
+                            .await;
                         return;
                     }
                 }

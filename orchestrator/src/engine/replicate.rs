@@ -9,8 +9,8 @@
 use std::sync::Arc;
 
 use ace_crawlers::{FetchGuard, FetchOptions, Fetcher, HttpFetcher};
-use ace_replicator::record::PageRecorder;
 use ace_finance::{Metric, UsageEvent};
+use ace_replicator::record::PageRecorder;
 use ace_replicator::{Output, ReplicateError, ReplicateOptions};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -44,7 +44,10 @@ pub fn with_browser(engines: Engines, pool: &ace_browser::Pool, guard: FetchGuar
         fetcher: Arc::new(fetcher),
         defaults: FetchOptions::default(),
         originals: Some(Arc::new(ace_browser::capture::PoolRecorder::new(pool.clone(), guard))),
-        copies: Some(Arc::new(ace_browser::capture::PoolRecorder::new(pool.clone(), FetchGuard::allow_all()))),
+        copies: Some(Arc::new(ace_browser::capture::PoolRecorder::new(
+            pool.clone(),
+            FetchGuard::allow_all(),
+        ))),
     };
     engines.with(JobKind::Replicate, Arc::new(engine))
 }
@@ -58,7 +61,10 @@ pub fn replicate_options(options: &Value) -> Result<(ReplicateOptions, u64), Str
         match o.remove("qa") {
             None | Some(Value::Null) => {}
             Some(qa) => {
-                samples = qa.get("samples").and_then(Value::as_u64).ok_or("qa.samples must be a non-negative integer")?;
+                samples = qa
+                    .get("samples")
+                    .and_then(Value::as_u64)
+                    .ok_or("qa.samples must be a non-negative integer")?;
                 if samples > MAX_QA_SAMPLES {
                     return Err(format!("qa.samples must be at most {MAX_QA_SAMPLES}"));
                 }
@@ -66,7 +72,8 @@ pub fn replicate_options(options: &Value) -> Result<(ReplicateOptions, u64), Str
         }
         o.remove("url");
     }
-    let opts: ReplicateOptions = serde_json::from_value(options).map_err(|e| format!("invalid options: {e}"))?;
+    let opts: ReplicateOptions =
+        serde_json::from_value(options).map_err(|e| format!("invalid options: {e}"))?;
     opts.limits().map_err(|e| e.to_string())?;
     Ok((opts, samples))
 }
@@ -88,13 +95,22 @@ impl Engine for ReplicateEngine {
 
     async fn run(&self, ctx: &JobContext) -> Result<EngineReport, EngineError> {
         let start = ctx.url()?;
-        let (mut opts, samples) = replicate_options(&ctx.job.options).map_err(|m| EngineError::failure("invalid_request", m, false))?;
+        let (mut opts, samples) = replicate_options(&ctx.job.options)
+            .map_err(|m| EngineError::failure("invalid_request", m, false))?;
         opts.max_pages = Some(opts.max_pages.unwrap_or(DEFAULT_MAX_PAGES));
         if opts.max_asset_bytes.is_none() {
             opts.max_asset_bytes = Some(self.defaults.max_body_bytes.max(50 * 1024 * 1024));
         }
         let recorder = if opts.render { self.originals.clone() } else { None };
-        let replica = ace_replicator::replicate_with(self.fetcher.clone(), recorder, start, &opts, &ctx.cancel).await.map_err(failure)?;
+        let replica = ace_replicator::replicate_with(
+            self.fetcher.clone(),
+            recorder,
+            start,
+            &opts,
+            &ctx.cancel,
+        )
+        .await
+        .map_err(failure)?;
         let job_dir = ctx.artifacts_dir.join(&ctx.job.id);
         let site_dir = job_dir.join(SITE_DIR);
         let _ = tokio::fs::remove_dir_all(&site_dir).await;
@@ -102,31 +118,61 @@ impl Engine for ReplicateEngine {
         let target = site_dir.clone();
         tokio::task::spawn_blocking(move || site.write_dir(&target))
             .await
-            .map_err(|e| EngineError::failure("internal", format!("writing the copy stopped: {e}"), true))?
+            .map_err(|e| {
+                EngineError::failure("internal", format!("writing the copy stopped: {e}"), true)
+            })?
             .map_err(failure)?;
         if opts.outputs.contains(&Output::Zip) {
             let site = replica.site.clone();
-            let zip = tokio::task::spawn_blocking(move || site.write_zip(std::io::Cursor::new(Vec::new())).map(|c| c.into_inner()))
-                .await
-                .map_err(|e| EngineError::failure("internal", format!("writing the zip stopped: {e}"), true))?
-                .map_err(failure)?;
+            let zip = tokio::task::spawn_blocking(move || {
+                site.write_zip(std::io::Cursor::new(Vec::new())).map(|c| c.into_inner())
+            })
+            .await
+            .map_err(|e| {
+                EngineError::failure("internal", format!("writing the zip stopped: {e}"), true)
+            })?
+            .map_err(failure)?;
             ctx.artifact("download.zip", "application/zip", &zip).await?;
         }
         if opts.outputs.contains(&Output::Warc) {
             let mut warc = Vec::new();
-            ace_replicator::warc::write(&replica.capture, &format!("{}.warc.gz", ctx.job.id), &mut warc)
-                .map_err(|e| EngineError::failure("write_failed", format!("cannot write the WARC: {e}"), true))?;
+            ace_replicator::warc::write(
+                &replica.capture,
+                &format!("{}.warc.gz", ctx.job.id),
+                &mut warc,
+            )
+            .map_err(|e| {
+                EngineError::failure("write_failed", format!("cannot write the WARC: {e}"), true)
+            })?;
             ctx.artifact("archive.warc.gz", "application/warc", &warc).await?;
         }
         let mut qa_summary = String::new();
-        if let (true, Some(originals), Some(copies)) = (samples > 0, &self.originals, &self.copies) {
-            let qa = ace_replicator::qa::run(originals.as_ref(), copies.as_ref(), &replica.site, &site_dir, samples as usize)
-                .await
-                .map_err(|e| EngineError::failure("qa_failed", format!("cannot serve the copy for QA: {e}"), true))?;
+        if let (true, Some(originals), Some(copies)) = (samples > 0, &self.originals, &self.copies)
+        {
+            let qa = ace_replicator::qa::run(
+                originals.as_ref(),
+                copies.as_ref(),
+                &replica.site,
+                &site_dir,
+                samples as usize,
+            )
+            .await
+            .map_err(|e| {
+                EngineError::failure(
+                    "qa_failed",
+                    format!("cannot serve the copy for QA: {e}"),
+                    true,
+                )
+            })?;
             for (n, page) in qa.pages.iter().enumerate() {
                 ctx.artifact(&format!("qa-diff-{n}.png"), "image/png", &page.diff_png).await?;
             }
-            ctx.artifact("qa.json", "application/json", &serde_json::to_vec_pretty(&qa).unwrap_or_default()).await?;
+            ctx.artifact(
+                "qa.json",
+                "application/json",
+                &serde_json::to_vec_pretty(&qa).unwrap_or_default(),
+            )
+            .await?;
             qa_summary = format!(
                 "; QA of {} pages: min pixel match {:.4}, {} escaped requests, {} missing references",
                 qa.pages.len(),
@@ -137,10 +183,15 @@ impl Engine for ReplicateEngine {
         }
         if opts.outputs.contains(&Output::Wacz) {
             let capture = replica.capture.clone();
-            let wacz = tokio::task::spawn_blocking(move || ace_replicator::wacz::write(&capture, std::io::Cursor::new(Vec::new())).map(|c| c.into_inner()))
-                .await
-                .map_err(|e| EngineError::failure("internal", format!("writing the WACZ stopped: {e}"), true))?
-                .map_err(failure)?;
+            let wacz = tokio::task::spawn_blocking(move || {
+                ace_replicator::wacz::write(&capture, std::io::Cursor::new(Vec::new()))
+                    .map(|c| c.into_inner())
+            })
+            .await
+            .map_err(|e| {
+                EngineError::failure("internal", format!("writing the WACZ stopped: {e}"), true)
+            })?
+            .map_err(failure)?;
             ctx.artifact("archive.wacz", "application/wacz", &wacz).await?;
         }
         let report = &replica.report;

@@ -18,19 +18,25 @@ pub fn loopback_fetcher() -> Arc<HttpFetcher> {
 
 /// Serves the folder `root` under `prefix` (e.g. `/some/prefix/`) on a free loopback port.
 /// Returns the base URL of the copy.
-pub async fn serve_copy(root: &Path, prefix: &'static str) -> (String, tokio::task::JoinHandle<()>) {
+pub async fn serve_copy(
+    root: &Path,
+    prefix: &'static str,
+) -> (String, tokio::task::JoinHandle<()>) {
     let root: PathBuf = root.to_owned();
     let app = axum::Router::new().fallback(move |uri: Uri| {
         let root = root.clone();
         async move {
-            let Some(rel) = uri.path().strip_prefix(prefix) else { return StatusCode::NOT_FOUND.into_response() };
+            let Some(rel) = uri.path().strip_prefix(prefix) else {
+                return StatusCode::NOT_FOUND.into_response();
+            };
             match ace_replicator::replay::resolve(&root, rel) {
                 Ok(file) => {
                     let body = std::fs::read(&file).unwrap_or_default();
                     let ct = ace_replicator::replay::content_type(&file);
                     // No CSP: a request it refused would never show in the network log, and the
                     // tests must see every request the copy tries to make.
-                    ([(header::CONTENT_TYPE, ct), (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], body).into_response()
+                    ([(header::CONTENT_TYPE, ct), (header::ACCESS_CONTROL_ALLOW_ORIGIN, "*")], body)
+                        .into_response()
                 }
                 Err(_) => StatusCode::NOT_FOUND.into_response(),
             }
@@ -44,7 +50,11 @@ pub async fn serve_copy(root: &Path, prefix: &'static str) -> (String, tokio::ta
 
 /// A small pool. Panics with a clear message without Chromium: these tests must not skip.
 pub fn pool() -> ace_browser::Pool {
-    let mut config = ace_browser::PoolConfig { min_browsers: 0, max_browsers: 1, ..ace_browser::PoolConfig::default() };
+    let mut config = ace_browser::PoolConfig {
+        min_browsers: 0,
+        max_browsers: 1,
+        ..ace_browser::PoolConfig::default()
+    };
     if let Ok(exe) = std::env::var("ACE_CHROMIUM") {
         config.executable = exe.into();
     }
@@ -66,7 +76,9 @@ pub fn files_under(dir: &Path) -> Vec<String> {
             if ft.is_dir() {
                 stack.push(entry.path());
             } else {
-                out.push(entry.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"));
+                out.push(
+                    entry.path().strip_prefix(dir).unwrap().to_string_lossy().replace('\\', "/"),
+                );
             }
         }
     }
