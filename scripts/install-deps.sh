@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system packages ace-web and its tests need, only those missing.
 #   scripts/install-deps.sh run    # what `ace-web serve` needs: Chromium
-#   scripts/install-deps.sh test   # also promtool (metrics check), Node.js for CDP clients, and the
-#                                  # official Firecrawl SDKs (Python and JS) under ~/.cache/ace-web/sdk
+#   scripts/install-deps.sh test   # also promtool (metrics check), Node.js for CDP clients, warcio and
+#                                  # wacz (PyPI), and the official Firecrawl SDKs (Python and JS) under
+#                                  # ~/.cache/ace-web/sdk
 set -euo pipefail
 want=(chromium)
 [[ "${1:-run}" == test ]] && want+=(prometheus nodejs npm)
@@ -41,4 +42,10 @@ if [[ "${1:-run}" == test ]]; then
     mkdir -p "$sdk/node"
     (cd "$sdk/node" && npm install --silent --no-audit --no-fund --prefix . @mendable/firecrawl-js@4.42.0)
   fi
+fi
+
+# The replicator's tests check its archives with the reference tools from PyPI.
+if [[ "${1:-run}" == test ]] && ! { command -v warcio >/dev/null && command -v wacz >/dev/null; }; then
+  echo "installing from PyPI: warcio wacz"
+  python3 -m pip install -q --break-system-packages warcio wacz 2>/dev/null || python3 -m pip install -q warcio wacz
 fi

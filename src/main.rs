@@ -32,6 +32,9 @@ enum Command {
     Worker(ServeArgs),
     /// Crawl a site without a server: every page and a JSONL index into a folder.
     Crawl(CrawlArgs),
+    /// Copy a site for offline use without a server: a browsable folder, optionally a WARC, a
+    /// WACZ and a zip; the report (JSON) goes to stdout.
+    Replicate(ReplicateArgs),
     /// Extract a page's main content: HTML on stdin to stdout, or a folder of pages with --batch.
     Extract(ExtractArgs),
     /// Print the OpenAPI description of the orchestrator's API.
@@ -52,6 +55,63 @@ struct ExtractArgs {
     /// Where --batch writes its JSON lines.
     #[arg(long, value_name = "OUT.jsonl")]
     out: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+struct ReplicateArgs {
+    /// The start page.
+    url: String,
+    /// Output folder for the browsable copy.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Load each page in Chromium and keep every response (what scripts load too).
+    #[arg(long)]
+    render: bool,
+    /// Check the fidelity of this many pages (screenshots of original and copy, pixel match,
+    /// escaped requests, missing references, text similarity); needs Chromium.
+    #[arg(long, value_name = "N")]
+    qa: Option<usize>,
+    /// Do not copy: check the fidelity of the copy already in this folder (any tool's) on the
+    /// pages given with --qa-page, print the QA report and write its diff images to --out.
+    #[arg(long, value_name = "DIR", requires = "qa_page")]
+    check_copy: Option<PathBuf>,
+    /// With --check-copy: an original page's path and its file in the copy, as
+    /// /PATH=FILE (repeatable), e.g. /docs/=docs/index.html.
+    #[arg(long, value_name = "PATH=FILE")]
+    qa_page: Vec<String>,
+    /// Also write a WARC 1.1 (gzip per record) here.
+    #[arg(long, value_name = "FILE")]
+    warc: Option<PathBuf>,
+    /// Also write a WACZ 1.1.1 here.
+    #[arg(long, value_name = "FILE")]
+    wacz: Option<PathBuf>,
+    /// Also write the copy as a zip here.
+    #[arg(long, value_name = "FILE")]
+    zip: Option<PathBuf>,
+    /// Most pages to copy (their requisites are not counted).
+    #[arg(long)]
+    max_pages: Option<u64>,
+    /// Most link hops from the start page.
+    #[arg(long)]
+    max_depth: Option<u32>,
+    /// Largest single file copied, in bytes (default 50 MiB).
+    #[arg(long)]
+    max_asset_bytes: Option<u64>,
+    /// Requests in flight at once (default 16).
+    #[arg(long)]
+    concurrency: Option<usize>,
+    /// Only follow links whose path matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    include: Vec<String>,
+    /// Skip links whose path matches this regex (repeatable).
+    #[arg(long, value_name = "REGEX")]
+    exclude: Vec<String>,
+    /// Do not read or obey robots.txt.
+    #[arg(long)]
+    ignore_robots: bool,
+    /// Allow loopback and private addresses (also ACE_ALLOW_PRIVATE_NETWORKS=1).
+    #[arg(long, env = "ACE_ALLOW_PRIVATE_NETWORKS", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
+    allow_private_networks: bool,
 }
 
 #[derive(Debug, Args)]
@@ -191,6 +251,7 @@ fn main() -> std::process::ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
         Command::Crawl(args) => crawl(args).await,
+        Command::Replicate(args) => replicate(args).await,
         Command::Extract(args) => {
             let format: ace_extractors::Format = args.format.parse()?;
             match (args.batch, args.out) {
@@ -372,6 +433,137 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
         totals.files,
         totals.bytes,
         args.out.display()
+    );
+    Ok(())
+}
+
+async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
+    use ace_crawlers::{FetchGuard, FetchOptions, HttpFetcher};
+    use ace_replicator::{Output, ReplicateOptions};
+
+    let start = url::Url::parse(&args.url).with_context(|| format!("{:?} is not a URL", args.url))?;
+    let guard = if args.allow_private_networks { FetchGuard::allow_all() } else { FetchGuard::deny_private() };
+    let guard_check = guard.check_resolved(&start).await;
+    guard_check.map_err(|e| anyhow::anyhow!("{e} (pass --allow-private-networks to copy local addresses)"))?;
+    if let Some(dir) = &args.check_copy {
+        let mut pages = Vec::new();
+        for spec in &args.qa_page {
+            let (path, file) = spec.split_once('=').context("--qa-page takes /PATH=FILE")?;
+            pages.push((start.join(path).with_context(|| format!("bad page path {path:?}"))?, file.trim_start_matches('/').to_owned()));
+        }
+        let mut config = ace_browser::PoolConfig { max_browsers: 1, ..ace_browser::PoolConfig::default() };
+        if let Ok(exe) = std::env::var("ACE_CHROMIUM") {
+            config.executable = exe.into();
+        }
+        let pool = ace_browser::Pool::start(config).context("--check-copy needs Chromium")?;
+        let originals = ace_browser::capture::PoolRecorder::new(pool.clone(), guard);
+        let copies = ace_browser::capture::PoolRecorder::new(pool.clone(), FetchGuard::allow_all());
+        let qa = ace_replicator::qa::check_copy(&originals, &copies, dir, &pages).await;
+        pool.shutdown().await;
+        let qa = qa?;
+        std::fs::create_dir_all(&args.out).with_context(|| format!("cannot create {}", args.out.display()))?;
+        for (n, page) in qa.pages.iter().enumerate() {
+            std::fs::write(args.out.join(format!("qa-diff-{n}.png")), &page.diff_png)?;
+        }
+        println!("{}", serde_json::to_string_pretty(&qa)?);
+        return Ok(());
+    }
+    let mut outputs = vec![Output::Dir];
+    outputs.extend(args.warc.is_some().then_some(Output::Warc));
+    outputs.extend(args.wacz.is_some().then_some(Output::Wacz));
+    outputs.extend(args.zip.is_some().then_some(Output::Zip));
+    let opts = ReplicateOptions {
+        max_pages: args.max_pages,
+        max_depth: args.max_depth,
+        include_paths: args.include,
+        exclude_paths: args.exclude,
+        render: args.render,
+        outputs,
+        max_asset_bytes: args.max_asset_bytes,
+        concurrency: args.concurrency,
+        ignore_robots_txt: args.ignore_robots,
+        ..ReplicateOptions::default()
+    };
+    let fetcher = std::sync::Arc::new(HttpFetcher::new(guard, FetchOptions::default())?);
+    let cancel = CancellationToken::new();
+    let on_signal = cancel.clone();
+    tokio::spawn(async move {
+        signal().await;
+        on_signal.cancel();
+    });
+    let qa_samples = args.qa.unwrap_or(0);
+    let pool = if args.render || qa_samples > 0 {
+        let mut config = ace_browser::PoolConfig { max_browsers: 1, ..ace_browser::PoolConfig::default() };
+        if let Ok(exe) = std::env::var("ACE_CHROMIUM") {
+            config.executable = exe.into();
+        }
+        Some(ace_browser::Pool::start(config).context("--render and --qa need Chromium")?)
+    } else {
+        None
+    };
+    let originals = pool.as_ref().map(|p| std::sync::Arc::new(ace_browser::capture::PoolRecorder::new(p.clone(), guard)));
+    let recorder: Option<std::sync::Arc<dyn ace_replicator::record::PageRecorder>> =
+        if args.render { originals.clone().map(|r| r as std::sync::Arc<dyn ace_replicator::record::PageRecorder>) } else { None };
+    let result = ace_replicator::replicate_with(fetcher, recorder, start, &opts, &cancel).await;
+    let replica = match result {
+        Ok(r) => r,
+        Err(e) => {
+            if let Some(p) = &pool {
+                p.shutdown().await;
+            }
+            return Err(e.into());
+        }
+    };
+    replica.site.write_dir(&args.out)?;
+    let mut qa = None;
+    if let (Some(pool), Some(originals)) = (&pool, &originals) {
+        if qa_samples > 0 {
+            let copies = ace_browser::capture::PoolRecorder::new(pool.clone(), FetchGuard::allow_all());
+            qa = Some(ace_replicator::qa::run(originals.as_ref(), &copies, &replica.site, &args.out, qa_samples).await?);
+        }
+        pool.shutdown().await;
+    }
+    if let Some(path) = &args.warc {
+        let mut file = std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?);
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        ace_replicator::warc::write(&replica.capture, &name, &mut file).with_context(|| format!("cannot write {}", path.display()))?;
+        file.flush()?;
+    }
+    if let Some(path) = &args.wacz {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        ace_replicator::wacz::write(&replica.capture, std::io::BufWriter::new(file))?.flush()?;
+    }
+    if let Some(path) = &args.zip {
+        let file = std::fs::File::create(path).with_context(|| format!("cannot create {}", path.display()))?;
+        replica.site.write_zip(std::io::BufWriter::new(file))?.flush()?;
+    }
+    let report = &replica.report;
+    let mut doc = serde_json::to_value(report)?;
+    if let Some(qa) = &qa {
+        doc["qa"] = serde_json::to_value(qa)?;
+        eprintln!(
+            "ace-web replicate: QA of {} pages: min pixel match {:.4}, mean {:.4}, text similarity {:.4}, {} escaped requests, {} missing references",
+            qa.pages.len(),
+            qa.min_pixel_match,
+            qa.mean_pixel_match,
+            qa.mean_text_similarity,
+            qa.escaped,
+            qa.missing
+        );
+    }
+    println!("{}", serde_json::to_string_pretty(&doc)?);
+    eprintln!(
+        "ace-web replicate: {} pages, {} assets, {} files, {} bytes in {} ({} requests, {} duplicates stored once, {} missing){} in {} ms",
+        report.pages,
+        report.assets,
+        report.files,
+        report.bytes,
+        args.out.display(),
+        report.requests,
+        report.duplicates,
+        report.missing.len(),
+        if report.hit_page_limit { ", stopped at --max-pages" } else if report.cancelled { ", interrupted" } else { "" },
+        report.elapsed_ms
     );
     Ok(())
 }

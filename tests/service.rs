@@ -299,7 +299,7 @@ async fn bad_input_gets_clear_errors() {
         (post("kind=scrape".into(), "text/plain").await.unwrap(), 415, "unsupported_media_type"),
         (post(format!("{{\"kind\":\"scrape\",\"url\":\"http://a/{}\"}}", "x".repeat(8000)), "application/json").await.unwrap(), 413, "payload_too_large"),
         (post("{\"kind\":\"mine\",\"url\":\"http://a/\"}".into(), "application/json").await.unwrap(), 400, "invalid_kind"),
-        (post("{\"kind\":\"replicate\",\"url\":\"http://a/\"}".into(), "application/json").await.unwrap(), 501, "not_implemented"),
+        (post("{\"kind\":\"extract\",\"url\":\"http://a/\"}".into(), "application/json").await.unwrap(), 501, "not_implemented"),
         (post("{\"kind\":\"scrape\",\"url\":\"not a url\"}".into(), "application/json").await.unwrap(), 400, "invalid_url"),
         (post("{\"kind\":\"scrape\",\"url\":\"file:///etc/passwd\"}".into(), "application/json").await.unwrap(), 400, "invalid_url"),
         (post("{\"kind\":\"scrape\",\"url\":\"http://a/\",\"options\":[1]}".into(), "application/json").await.unwrap(), 400, "invalid_request"),

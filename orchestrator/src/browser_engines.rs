@@ -26,6 +26,7 @@ pub fn start_pool(config: &PoolConfig) -> Option<Pool> {
 /// Adds the browser job kinds when a pool runs.
 pub fn register(engines: Engines, pool: Option<&Pool>, guard: FetchGuard) -> Engines {
     let Some(pool) = pool else { return engines };
+    let engines = crate::engine::replicate::with_browser(engines, pool, guard);
     engines
         .with(JobKind::Screenshot, Arc::new(BrowserEngine { pool: pool.clone(), guard, pdf: false }))
         .with(JobKind::Pdf, Arc::new(BrowserEngine { pool: pool.clone(), guard, pdf: true }))

@@ -6,7 +6,7 @@ use std::time::Duration;
 use tokio::net::TcpListener;
 
 use crate::config::Config;
-use crate::{api, firecrawl, health, services, webhook, worker, AppState};
+use crate::{api, firecrawl, health, webhook, worker, AppState};
 
 /// The bound listeners, one per service, in [`crate::config::Ports::named`] order.
 #[derive(Debug)]
@@ -44,7 +44,7 @@ pub async fn serve(state: AppState, listeners: Listeners) -> anyhow::Result<()> 
         let routes = match name {
             "dashboard" => ace_dashboard::router(overview.clone()),
             "orchestrator" => api::router(state.clone()),
-            "replicator" => services::pending(state.clone(), "replicator", services::REPLICATOR),
+            "replicator" => crate::replicator_api::router(state.clone()),
             "extractor" => api::extract::router(state.clone()),
             "scraper" => firecrawl::router(state.clone()),
             _ => health::router(state.clone()),

@@ -1,18 +1,54 @@
 //! Site replication: a URL in, an offline copy out that looks the same with the origin gone.
 //!
-//! The engine is not built yet (the `replicate` job kind answers 501 `not_implemented`);
-//! this crate holds its seam so the orchestrator and the API agree on its shape:
-//! [`ReplicateOptions`] is the request of `POST /v1/replicate` and of `replicate` jobs, and
-//! [`Output`] names the artifacts a replica can produce. Capture will use the crawler's
-//! [`ace_crawlers::Fetcher`] for `render: false` and a browser renderer for `render: true`.
+//! In flows a start URL and [`ReplicateOptions`] (the body of `POST /v1/replicate` and of
+//! `replicate` jobs); out flows a [`Replica`]: the [`capture::Capture`] (every HTTP exchange,
+//! for archives), the [`site::Site`] (the rewritten files, for the folder and the zip) and a
+//! [`Report`] (counts, bytes, and every reference that could not be copied). The engine asks
+//! only for "something that fetches a URL" ([`ace_crawlers::Fetcher`]); the orchestrator and
+//! the CLI wire in the guarded HTTP client.
 //!
-//! ```
-//! let opts: ace_replicator::ReplicateOptions = serde_json::from_str("{}").unwrap();
-//! assert_eq!(opts.outputs, vec![ace_replicator::Output::Dir]);
-//! assert!(!opts.render);
+//! The stages are modules: [`capture`] fetches pages and their requisites, [`html`] and
+//! [`css`] find and rewrite references, [`paths`] names files, [`site`] lays out and writes
+//! the copy, [`warc`] writes WARC 1.1 and [`wacz`] WACZ 1.1.1, [`replay`] serves a copy
+//! safely, [`qa`] checks a copy's fidelity. With `render: true`
+//! pages are loaded in a browser through the [`record::PageRecorder`] seam
+//! ([`replicate_with`]), and every response the browser received is kept.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use ace_crawlers::{FetchGuard, FetchOptions, HttpFetcher};
+//! let fetcher = Arc::new(HttpFetcher::new(FetchGuard::deny_private(), FetchOptions::default())?);
+//! let opts = ace_replicator::ReplicateOptions { max_pages: Some(50), ..Default::default() };
+//! let start = url::Url::parse("https://example.com/")?;
+//! let cancel = tokio_util::sync::CancellationToken::new();
+//! let replica = ace_replicator::replicate(fetcher, start, &opts, &cancel).await?;
+//! replica.site.write_dir(std::path::Path::new("copy"))?;
+//! println!("{} files, {} missing", replica.report.files, replica.report.missing.len());
+//! # Ok(()) }
 //! ```
 
+pub mod capture;
+pub mod css;
+pub mod html;
+pub mod paths;
+pub mod qa;
+pub mod record;
+pub mod replay;
+pub mod site;
+pub mod wacz;
+pub mod warc;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ace_crawlers::Fetcher;
 use serde::{Deserialize, Serialize};
+use tokio_util::sync::CancellationToken;
+use url::Url;
+
+use crate::capture::{Capture, CaptureLimits};
+use crate::site::Site;
 
 /// A kind of artifact a replica is written as.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,18 +68,30 @@ pub enum Output {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ReplicateOptions {
-    /// Most pages to copy.
+    /// Most pages to copy (pages reached by links; their requisites are not counted).
     pub max_pages: Option<u64>,
     /// Most link hops from the start page.
     pub max_depth: Option<u32>,
-    /// Regexes on the path a page must match to be copied.
+    /// Regexes on the path a linked page must match to be copied.
     pub include_paths: Vec<String>,
-    /// Regexes on the path that exclude a page.
+    /// Regexes on the path that keep a linked page out.
     pub exclude_paths: Vec<String>,
-    /// Load pages in a browser and record what scripts fetch.
+    /// Load each page in a browser and keep every response it received, including what
+    /// scripts fetch and what scrolling loads (needs the browser pool).
     pub render: bool,
     /// Which artifacts to write.
     pub outputs: Vec<Output>,
+    /// Largest single response copied, in bytes (default 50 MiB); larger ones are reported
+    /// missing as `too_large`.
+    pub max_asset_bytes: Option<u64>,
+    /// Most bytes captured in all (default 2 GiB).
+    pub max_total_bytes: Option<u64>,
+    /// Requests in flight at once (default 16).
+    pub concurrency: Option<usize>,
+    /// Do not read or obey robots.txt.
+    pub ignore_robots_txt: bool,
+    /// Per-request time limit in milliseconds (default 30 000).
+    pub timeout: Option<u64>,
 }
 
 impl Default for ReplicateOptions {
@@ -55,8 +103,120 @@ impl Default for ReplicateOptions {
             exclude_paths: Vec::new(),
             render: false,
             outputs: vec![Output::Dir],
+            max_asset_bytes: None,
+            max_total_bytes: None,
+            concurrency: None,
+            ignore_robots_txt: false,
+            timeout: None,
         }
     }
+}
+
+impl ReplicateOptions {
+    /// Checks the options and turns them into capture limits.
+    pub fn limits(&self) -> Result<CaptureLimits, ReplicateError> {
+        let regexes = |name: &'static str,
+                       list: &[String]|
+         -> Result<Vec<regex::Regex>, ReplicateError> {
+            list.iter()
+                .map(|r| {
+                    regex::Regex::new(r)
+                        .map_err(|e| ReplicateError::InvalidOption { name, reason: e.to_string() })
+                })
+                .collect()
+        };
+        let defaults = CaptureLimits::default();
+        Ok(CaptureLimits {
+            max_pages: self.max_pages,
+            max_depth: self.max_depth,
+            include: regexes("includePaths", &self.include_paths)?,
+            exclude: regexes("excludePaths", &self.exclude_paths)?,
+            max_asset_bytes: self.max_asset_bytes.unwrap_or(defaults.max_asset_bytes),
+            max_total_bytes: self.max_total_bytes.unwrap_or(defaults.max_total_bytes),
+            concurrency: self.concurrency.unwrap_or(defaults.concurrency).clamp(1, 64),
+            ignore_robots: self.ignore_robots_txt,
+            timeout: self.timeout.map(Duration::from_millis).unwrap_or(defaults.timeout),
+        })
+    }
+}
+
+/// A reference the copy could not include.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Missing {
+    /// The URL.
+    pub url: String,
+    /// The page or style sheet that referred to it.
+    pub referrer: Option<String>,
+    /// A code: `not_found`, `error_status`, `too_large`, `redirect_loop`, `too_many_redirects`,
+    /// `network_error`, `timeout`, `target_forbidden`, `total_bytes_cap`, ...
+    pub reason: String,
+    /// More words, where there are any.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+impl Missing {
+    pub(crate) fn new(
+        url: &Url,
+        referrer: Option<&Url>,
+        reason: &str,
+        detail: Option<String>,
+    ) -> Missing {
+        Missing {
+            url: url.to_string(),
+            referrer: referrer.map(Url::to_string),
+            reason: reason.to_owned(),
+            detail,
+        }
+    }
+}
+
+/// What a replication did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Report {
+    /// The start URL.
+    pub url: String,
+    /// The start page's file in the copy.
+    pub entry: Option<String>,
+    /// Pages copied.
+    pub pages: u64,
+    /// Requisites copied (files, after deduplication).
+    pub assets: u64,
+    /// Files in the copy.
+    pub files: u64,
+    /// Bytes of the copy.
+    pub bytes: u64,
+    /// HTTP exchanges made (redirects and errors included).
+    pub requests: u64,
+    /// Bytes downloaded.
+    pub downloaded_bytes: u64,
+    /// URLs whose bytes were already in the copy under another URL.
+    pub duplicates: u64,
+    /// Pages robots.txt kept out.
+    pub disallowed_by_robots: u64,
+    /// Whether `maxPages` stopped the capture with links unfollowed.
+    pub hit_page_limit: bool,
+    /// Whether the total byte cap stopped the capture.
+    pub hit_byte_limit: bool,
+    /// Whether it was cancelled before the end.
+    pub cancelled: bool,
+    /// References that could not be copied.
+    pub missing: Vec<Missing>,
+    /// Time to capture and lay out, in milliseconds.
+    pub elapsed_ms: u64,
+}
+
+/// A finished replication: what was fetched, the copy, and the report.
+#[derive(Debug, Clone)]
+pub struct Replica {
+    /// Every exchange (for WARC).
+    pub capture: Capture,
+    /// The rewritten files.
+    pub site: Site,
+    /// The summary.
+    pub report: Report,
 }
 
 /// What went wrong making a replica.
@@ -66,8 +226,127 @@ pub enum ReplicateError {
     #[error("cannot replicate {url}: {reason}")]
     StartUrl {
         /// The URL.
-        url: url::Url,
+        url: Url,
         /// Why.
         reason: String,
     },
+    /// The start page itself could not be fetched.
+    #[error("the start page {url} could not be copied: {reason}")]
+    StartPage {
+        /// The URL.
+        url: String,
+        /// Why.
+        reason: String,
+    },
+    /// An option is invalid.
+    #[error("invalid option {name}: {reason}")]
+    InvalidOption {
+        /// The option's API name.
+        name: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// `render: true` needs a browser, and none is available.
+    #[error("render: true needs a browser and none is available (is Chromium installed?); use render: false")]
+    RenderUnavailable,
+    /// A path to write was not a plain relative path (never written).
+    #[error("refused to write outside the output folder: {path}")]
+    UnsafePath {
+        /// The path.
+        path: String,
+    },
+    /// Writing the copy failed.
+    #[error("cannot write {path}: {source}")]
+    Io {
+        /// Where.
+        path: String,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// Writing the zip failed.
+    #[error("cannot write the zip: {0}")]
+    Zip(String),
+}
+
+impl ReplicateError {
+    /// The snake_case code the API reports.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ReplicateError::StartUrl { .. } => "invalid_url",
+            ReplicateError::StartPage { .. } => "start_page_failed",
+            ReplicateError::InvalidOption { .. } => "invalid_request",
+            ReplicateError::RenderUnavailable => "unavailable",
+            ReplicateError::UnsafePath { .. } => "unsafe_path",
+            ReplicateError::Io { .. } | ReplicateError::Zip(_) => "write_failed",
+        }
+    }
+}
+
+/// Captures `start` and lays out the copy (nothing is written yet: see [`site::Site`] and
+/// [`warc`]). Fails only if the options are invalid or the start page cannot be fetched;
+/// every other failure is listed in the report.
+pub async fn replicate(
+    fetcher: Arc<dyn Fetcher>,
+    start: Url,
+    opts: &ReplicateOptions,
+    cancel: &CancellationToken,
+) -> Result<Replica, ReplicateError> {
+    replicate_with(fetcher, None, start, opts, cancel).await
+}
+
+/// [`replicate`], with a browser for `render: true` ([`record::PageRecorder`]).
+pub async fn replicate_with(
+    fetcher: Arc<dyn Fetcher>,
+    recorder: Option<Arc<dyn record::PageRecorder>>,
+    start: Url,
+    opts: &ReplicateOptions,
+    cancel: &CancellationToken,
+) -> Result<Replica, ReplicateError> {
+    let limits = opts.limits()?;
+    let started = std::time::Instant::now();
+    let capture = match (opts.render, recorder) {
+        (false, _) => capture::capture(fetcher, start, &limits, cancel).await?,
+        (true, None) => return Err(ReplicateError::RenderUnavailable),
+        (true, Some(recorder)) => {
+            let record = record::RecordOptions {
+                timeout: limits.timeout,
+                ..record::RecordOptions::default()
+            };
+            capture::capture_rendered(recorder, fetcher, start, &limits, &record, cancel).await?
+        }
+    };
+    if capture.resolve(&capture.start).is_err() && !capture.cancelled {
+        let reason = capture
+            .missing
+            .iter()
+            .find(|m| m.referrer.is_none())
+            .map(|m| {
+                format!(
+                    "{}{}",
+                    m.reason,
+                    m.detail.as_ref().map(|d| format!(" ({d})")).unwrap_or_default()
+                )
+            })
+            .unwrap_or_else(|| "no content".into());
+        return Err(ReplicateError::StartPage { url: capture.start.to_string(), reason });
+    }
+    let site = site::build(&capture);
+    let report = Report {
+        url: capture.start.to_string(),
+        entry: site.entry.clone(),
+        pages: site.files.iter().filter(|f| f.page).count() as u64,
+        assets: site.files.iter().filter(|f| !f.page && f.url != capture.start).count() as u64,
+        files: site.files.len() as u64,
+        bytes: site.bytes(),
+        requests: capture.requests,
+        downloaded_bytes: capture.exchanges.iter().map(|e| e.body.len() as u64).sum(),
+        duplicates: site.duplicates,
+        disallowed_by_robots: capture.disallowed_by_robots,
+        hit_page_limit: capture.hit_page_limit,
+        hit_byte_limit: capture.hit_byte_limit,
+        cancelled: capture.cancelled,
+        missing: capture.missing.clone(),
+        elapsed_ms: started.elapsed().as_millis() as u64,
+    };
+    Ok(Replica { capture, site, report })
 }

@@ -21,6 +21,7 @@ pub struct Service {
     pub health: String,
     pub scraper: String,
     pub extractor: String,
+    pub replicator: String,
     pub client: reqwest::Client,
 }
 
@@ -91,6 +92,7 @@ impl Service {
             health: addrs["health"].clone(),
             scraper: addrs["scraper"].clone(),
             extractor: addrs["extractor"].clone(),
+            replicator: addrs["replicator"].clone(),
             client,
         }
     }

@@ -26,6 +26,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod capture;
 pub mod cdp;
 mod config;
 mod fetcher;

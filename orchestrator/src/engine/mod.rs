@@ -22,6 +22,7 @@ use crate::model::JobKind;
 mod crawl;
 mod map;
 mod options;
+pub(crate) mod replicate;
 mod scrape;
 
 pub(crate) use options::fetch_options;
@@ -110,6 +111,7 @@ impl Engines {
         let scraper = ace_crawlers::scrape::Scraper::new(fetcher.clone(), renderer);
         Engines::default()
             .with(JobKind::Scrape, Arc::new(scrape::ScrapeEngine { scraper, defaults: defaults.clone() }))
+            .with(JobKind::Replicate, Arc::new(replicate::ReplicateEngine { fetcher: fetcher.clone(), defaults: defaults.clone(), originals: None, copies: None }))
             .with(JobKind::Crawl, Arc::new(crawl::CrawlEngine { fetcher: fetcher.clone(), defaults: defaults.clone() }))
             .with(JobKind::Map, Arc::new(map::MapEngine { fetcher, defaults }))
     }
