@@ -27,7 +27,7 @@ fi
 # tree. firecrawl-py's newest releases pin a certifi the registry may lack, so it is installed
 # without dependencies and its dependencies are added by name.
 if [[ "${1:-run}" == test ]]; then
-  sdk="${ACE_SDK_DIR:-$HOME/.cache/ace-web/sdk}"
+  sdk="${FIRECRAWL_SDK_DIR:-$HOME/.cache/ace-web/sdk}"
   if ! "$sdk/venv/bin/python" -c 'import firecrawl' 2>/dev/null; then
     echo "installing firecrawl-py into $sdk/venv"
     python3 -m venv "$sdk/venv" 2>/dev/null || {

@@ -2,7 +2,8 @@
 //! (PyPI) and @mendable/firecrawl-js (npm), each through its v2 client and its v1 client:
 //! scrape with markdown and links, crawl with polling and paging through `next`, cancel,
 //! map, batch scrape. The scripts are in `tests/sdk/`; `scripts/install-deps.sh test` installs
-//! the SDKs under `~/.cache/ace-web/sdk` (or `$ACE_SDK_DIR`). A missing SDK fails the test.
+//! the SDKs under `~/.cache/ace-web/sdk` (or `$FIRECRAWL_SDK_DIR`: not an `ACE_` name, which the
+//! service would read as its own configuration and refuse). A missing SDK fails the test.
 
 mod common;
 
@@ -14,7 +15,7 @@ use common::Service;
 use serde_json::Value;
 
 fn sdk_dir() -> PathBuf {
-    std::env::var_os("ACE_SDK_DIR")
+    std::env::var_os("FIRECRAWL_SDK_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| PathBuf::from(std::env::var_os("HOME").expect("HOME is set")).join(".cache/ace-web/sdk"))
 }
