@@ -47,24 +47,7 @@ async fn replicate_api_copies_replays_and_hands_over_archives() {
     assert_eq!(doc["kind"], "replicate");
     assert_eq!(doc["links"]["replay"], format!("/r/{id}/"));
 
-    let replica = common::eventually(Duration::from_secs(60), "replica done", || async {
-        let doc: Value = svc
-            .client
-            .get(api(&format!("/v1/replicas/{id}")))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        match doc["status"].as_str() {
-            Some("succeeded") => Some(doc),
-            Some("failed") => panic!("replicate failed: {doc}\n{}", svc.log()),
-            _ => None,
-        }
-    })
-    .await;
+    let replica = replica_when_done(&svc, &key, &api(&format!("/v1/replicas/{id}")), Duration::from_secs(60), "replica done").await;
     assert_eq!(replica["pages"], 3, "{replica}");
     assert_eq!(replica["entry"], "replica/index.html");
     let missing = replica["missing"].as_array().unwrap();
@@ -230,24 +213,7 @@ async fn rendered_replica_with_qa_matches_the_original() {
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     let doc: Value = r.json().await.unwrap();
     let id = doc["id"].as_str().unwrap().to_owned();
-    let replica = common::eventually(Duration::from_secs(120), "rendered replica done", || async {
-        let doc: Value = svc
-            .client
-            .get(api(&format!("/v1/replicas/{id}")))
-            .bearer_auth(&key)
-            .send()
-            .await
-            .ok()?
-            .json()
-            .await
-            .ok()?;
-        match doc["status"].as_str() {
-            Some("succeeded") => Some(doc),
-            Some("failed") => panic!("replicate failed: {doc}\n{}", svc.log()),
-            _ => None,
-        }
-    })
-    .await;
+    let replica = replica_when_done(&svc, &key, &api(&format!("/v1/replicas/{id}")), Duration::from_secs(120), "rendered replica done").await;
     assert_eq!(replica["fidelity"]["pages"], 3, "{replica}");
     assert_eq!(replica["fidelity"]["escaped"], 0, "{replica}");
     assert!(replica["fidelity"]["minPixelMatch"].as_f64().unwrap() >= 0.99, "{replica}");
@@ -359,4 +325,17 @@ async fn replicate_command_writes_folder_warc_and_report() {
     assert_eq!(report["qa"]["escaped"], 0);
     assert!(report["qa"]["minPixelMatch"].as_f64().unwrap() >= 0.99, "{report}");
     assert!(dir.path().join("rendered/replica/data/items.json").is_file());
+}
+
+/// The replica document at `url` once its job succeeded (a failed job fails the test).
+async fn replica_when_done(svc: &common::Service, key: &str, url: &str, within: Duration, what: &str) -> Value {
+    common::eventually(within, what, || async {
+        let doc: Value = svc.client.get(url).bearer_auth(key).send().await.ok()?.json().await.ok()?;
+        match doc["status"].as_str() {
+            Some("succeeded") => Some(doc),
+            Some("failed") => panic!("replicate failed: {doc}\n{}", svc.log()),
+            _ => None,
+        }
+    })
+    .await
 }
