@@ -68,9 +68,9 @@ name, path = sys.argv[1], sys.argv[2]
 qa = json.load(open(path))
 pages = qa["pages"]
 print(f"QA {name:8} on {len(pages)} pages: min pixel match {qa['minPixelMatch']:.4f}, mean {qa['meanPixelMatch']:.4f}, "
-      f"text {qa['meanTextSimilarity']:.4f}, escaped {qa['escaped']}, missing {qa['missing']}, errors {len(qa['errors'])}")
+      f"text {qa['meanTextSimilarity']:.4f}, escaped {qa['escaped']}, missing {qa['missing']}, kept in by the copy's policy {qa['contained']}, errors {len(qa['errors'])}")
 for p in pages:
-    print(f"    {p['url'].split('/', 3)[-1]:40} pixels {p['pixelMatch']:.4f} text {p['textSimilarity']:.4f} escaped {len(p['escaped'])} missing {len(p['missing'])}")
+    print(f"    {p['url'].split('/', 3)[-1]:40} pixels {p['pixelMatch']:.4f} text {p['textSimilarity']:.4f} escaped {len(p['escaped'])} missing {len(p['missing'])} kept in {len(p['contained'])}")
 PY
 }
 qa ace "$work/ace" ""

@@ -67,6 +67,12 @@ struct ReplicateArgs {
     /// Load each page in Chromium and keep every response (what scripts load too).
     #[arg(long)]
     render: bool,
+    /// With --render: save each page as its DOM after scripts ran (scripts removed).
+    #[arg(long, requires = "render")]
+    keep_dom: bool,
+    /// Leave pages without the policy that keeps the copy from requesting other hosts.
+    #[arg(long)]
+    allow_external: bool,
     /// Check the fidelity of this many pages (screenshots of original and copy, pixel match,
     /// escaped requests, missing references, text similarity); needs Chromium.
     #[arg(long, value_name = "N")]
@@ -482,6 +488,8 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
         max_asset_bytes: args.max_asset_bytes,
         concurrency: args.concurrency,
         ignore_robots_txt: args.ignore_robots,
+        keep_dom: args.keep_dom,
+        block_external: !args.allow_external,
         ..ReplicateOptions::default()
     };
     let fetcher = std::sync::Arc::new(HttpFetcher::new(guard, FetchOptions::default())?);
@@ -542,13 +550,14 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
     if let Some(qa) = &qa {
         doc["qa"] = serde_json::to_value(qa)?;
         eprintln!(
-            "ace-web replicate: QA of {} pages: min pixel match {:.4}, mean {:.4}, text similarity {:.4}, {} escaped requests, {} missing references",
+            "ace-web replicate: QA of {} pages: min pixel match {:.4}, mean {:.4}, text similarity {:.4}, {} escaped requests, {} missing references, {} kept in by the copy's policy",
             qa.pages.len(),
             qa.min_pixel_match,
             qa.mean_pixel_match,
             qa.mean_text_similarity,
             qa.escaped,
-            qa.missing
+            qa.missing,
+            qa.contained
         );
     }
     println!("{}", serde_json::to_string_pretty(&doc)?);

@@ -51,6 +51,8 @@ pub struct CaptureLimits {
     pub ignore_robots: bool,
     /// Per-request time limit.
     pub timeout: Duration,
+    /// Keep each rendered page's DOM after scripts ran ([`Capture::doms`]).
+    pub keep_dom: bool,
 }
 
 impl Default for CaptureLimits {
@@ -65,6 +67,7 @@ impl Default for CaptureLimits {
             concurrency: 16,
             ignore_robots: false,
             timeout: Duration::from_secs(30),
+            keep_dom: false,
         }
     }
 }
@@ -165,6 +168,9 @@ pub struct Capture {
     pub cancelled: bool,
     /// How long it took.
     pub elapsed: Duration,
+    /// Rendered pages' DOM after scripts ran, by the URL of the exchange that served the
+    /// page, when [`CaptureLimits::keep_dom`] asked for them.
+    pub doms: HashMap<Url, String>,
 }
 
 impl Capture {
@@ -296,6 +302,7 @@ fn new_capture(start: &Url) -> Capture {
         hit_byte_limit: false,
         cancelled: false,
         elapsed: Duration::ZERO,
+        doms: HashMap::new(),
     }
 }
 
@@ -355,6 +362,9 @@ pub async fn capture(
     Ok(c)
 }
 
+/// A fetched exchange and the references read from it.
+type Read = (Exchange, Vec<(Url, RefKind)>);
+
 /// Fetches everything queued in `f` (and whatever that discovers) into `c`.
 async fn fetch_all(
     fetcher: &Arc<dyn Fetcher>,
@@ -363,8 +373,7 @@ async fn fetch_all(
     cancel: &CancellationToken,
 ) {
     let fetch_opts = fetch_options(f.limits);
-    let mut running: JoinSet<(Task, Result<ace_crawlers::FetchedPage, FetchError>)> =
-        JoinSet::new();
+    let mut running: JoinSet<(Task, Result<Read, FetchError>)> = JoinSet::new();
     loop {
         while running.len() < f.limits.concurrency.max(1) && !cancel.is_cancelled() {
             let Some(task) = f.queue.pop_front() else { break };
@@ -380,8 +389,29 @@ async fn fetch_all(
             }
             let fetcher = fetcher.clone();
             let opts = fetch_opts.clone();
+            // The response is read for references here, in the task, so that pages are parsed
+            // on every core while other fetches wait on the network.
             running.spawn(async move {
-                let result = fetcher.fetch(&task.url, &opts).await;
+                let result = fetcher.fetch(&task.url, &opts).await.map(|page| {
+                    let redirect_to = if (300..400).contains(&page.status) {
+                        page.header("location")
+                            .and_then(|l| task.url.join(l).ok())
+                            .map(|u| canonical(&u))
+                    } else {
+                        None
+                    };
+                    let ex = Exchange {
+                        url: task.url.clone(),
+                        status: page.status,
+                        headers: page.headers,
+                        body: page.body,
+                        redirect_to,
+                        role: task.role,
+                        date: Utc::now(),
+                    };
+                    let discovered = discover(&ex);
+                    (ex, discovered)
+                });
                 (task, result)
             });
         }
@@ -396,8 +426,8 @@ async fn fetch_all(
         let Some(joined) = next else { break };
         let Ok((task, result)) = joined else { continue };
         c.requests += 1;
-        let page = match result {
-            Ok(page) => page,
+        let (ex, discovered) = match result {
+            Ok(found) => found,
             Err(e) => {
                 c.missing.push(Missing::new(
                     &task.url,
@@ -408,22 +438,8 @@ async fn fetch_all(
                 continue;
             }
         };
-        f.bytes += page.body.len() as u64;
-        let redirect_to = if (300..400).contains(&page.status) {
-            page.header("location").and_then(|l| task.url.join(l).ok()).map(|u| canonical(&u))
-        } else {
-            None
-        };
-        let ex = Exchange {
-            url: task.url.clone(),
-            status: page.status,
-            headers: page.headers,
-            body: page.body,
-            redirect_to: redirect_to.clone(),
-            role: task.role,
-            date: Utc::now(),
-        };
-        if let Some(target) = redirect_to {
+        f.bytes += ex.body.len() as u64;
+        if let Some(target) = ex.redirect_to.clone() {
             if task.hops >= MAX_REDIRECTS {
                 c.missing.push(Missing::new(
                     &task.url,
@@ -461,7 +477,6 @@ async fn fetch_all(
                 Some(format!("HTTP {}", ex.status)),
             ));
         }
-        let discovered = discover(&ex);
         let (from, role) = (ex.url.clone(), ex.role);
         c.index.insert(ex.url.clone(), c.exchanges.len());
         c.exchanges.push(ex);
@@ -605,6 +620,14 @@ pub async fn capture_rendered(
                         "browser_failed",
                         Some(reason),
                     ));
+                }
+            }
+        }
+        if limits.keep_dom {
+            if let Ok(served) = c.resolve(&task.url) {
+                if served.is_html() {
+                    let url = served.url.clone();
+                    c.doms.insert(url, page.dom.clone());
                 }
             }
         }

@@ -23,7 +23,7 @@
 use std::cell::RefCell;
 
 use lol_html::html_content::ContentType;
-use lol_html::{element, rewrite_str, text, RewriteStrSettings};
+use lol_html::{element, rewrite_str, text, HtmlRewriter, RewriteStrSettings, Settings};
 use url::Url;
 
 /// What a reference does to the page.
@@ -95,6 +95,29 @@ const LOADED_RELS: &[&str] = &[
     "prefetch",
 ];
 
+/// A selector for the elements [`process_with`] must see: those that may carry a reference
+/// (an attribute of [`URL_ATTRIBUTES`] or [`SRCSET_ATTRIBUTES`], `style`), and the few it
+/// treats by tag. Most elements of a page have none of these, and are passed over.
+fn interesting_elements() -> &'static str {
+    static SELECTOR: std::sync::LazyLock<String> = std::sync::LazyLock::new(|| {
+        let mut parts: Vec<String> =
+            ["head", "base", "meta", "script", "link"].iter().map(|t| (*t).to_owned()).collect();
+        for (tag, attr, _) in URL_ATTRIBUTES {
+            if attr.contains(':') {
+                parts.push((*tag).to_owned()); // `xlink:href`: by tag
+            } else {
+                parts.push(format!("[{attr}]"));
+            }
+        }
+        parts.extend(SRCSET_ATTRIBUTES.iter().map(|a| format!("[{a}]")));
+        parts.push("[style]".into());
+        parts.sort();
+        parts.dedup();
+        parts.join(", ")
+    });
+    &SELECTOR
+}
+
 /// Whether a raw reference can point anywhere: `data:`, `javascript:`, `mailto:`, `about:`
 /// and fragment-only references stay as they are.
 pub fn is_fetchable(raw: &str) -> bool {
@@ -108,15 +131,51 @@ pub fn is_fetchable(raw: &str) -> bool {
         .any(|p| lower.starts_with(p))
 }
 
+/// The Content-Security-Policy a contained copy carries (see [`Rewrite::contain`]): anything
+/// from the copy itself (`'self'`, which for a `file://` page is its folder), inline code and
+/// `data:`/`blob:` URLs; nothing from any other host.
+pub const CONTAINMENT_POLICY: &str =
+    "default-src 'self' 'unsafe-inline' 'unsafe-eval' data: blob:; form-action 'self'";
+
+/// What a rewriting pass does besides mapping references.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Rewrite {
+    /// Put a `<meta http-equiv="Content-Security-Policy">` with [`CONTAINMENT_POLICY`] first
+    /// in `<head>`, so that what the copy did not capture (a script's call to an API on
+    /// another host, a font from a CDN) is refused by the browser instead of fetched from
+    /// the live web: the copy then works, and is seen to work, with only itself.
+    pub contain: bool,
+    /// Drop `<script>` elements that hold or load code (data blocks such as JSON-LD stay):
+    /// for a DOM snapshot taken after scripts ran, whose effects are already in the markup
+    /// and would otherwise be applied twice.
+    pub strip_scripts: bool,
+}
+
 /// Visits every reference of `html` (resolved against `base` and any `<base href>`), calling
 /// `map` with the absolute URL and its kind. With `rewrite`, a reference `map` answers with a
-/// replacement is rewritten and `<base>` is removed; otherwise the document is only read.
+/// replacement is rewritten and `<base>` is removed, and the rewritten document returned;
+/// otherwise the document is only read (and an empty string returned).
 pub fn process(
     html: &str,
     base: &Url,
     rewrite: bool,
     map: &mut dyn FnMut(&Url, RefKind) -> Option<String>,
 ) -> Result<String, HtmlError> {
+    process_with(html, base, rewrite.then_some(Rewrite::default()), map)
+}
+
+/// [`process`], rewriting as `rewrite` says when it is given.
+pub fn process_with(
+    html: &str,
+    base: &Url,
+    rewrite: Option<Rewrite>,
+    map: &mut dyn FnMut(&Url, RefKind) -> Option<String>,
+) -> Result<String, HtmlError> {
+    let settings_in = rewrite.unwrap_or_default();
+    let rewrite = rewrite.is_some();
+    let contained = std::cell::Cell::new(!settings_in.contain);
+    let policy_meta =
+        format!("<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTAINMENT_POLICY}\">");
     let state = RefCell::new((base.clone(), map));
     let style_text = RefCell::new(String::new());
     let resolve = |raw: &str, kind: RefKind| -> Option<String> {
@@ -139,8 +198,16 @@ pub fn process(
         });
         changed.then_some(out)
     };
-    let element_handler = element!("*", |el| {
+    let element_handler = element!(interesting_elements(), |el| {
         let tag = el.tag_name().to_ascii_lowercase();
+        if tag == "head" && !contained.get() {
+            el.prepend(&policy_meta, ContentType::Html);
+            contained.set(true);
+        }
+        if tag == "script" && settings_in.strip_scripts && is_code(el.get_attribute("type")) {
+            el.remove();
+            return Ok(());
+        }
         if tag == "base" {
             if let Some(href) = el.get_attribute("href") {
                 let mut st = state.borrow_mut();
@@ -227,11 +294,44 @@ pub fn process(
         }
         Ok(())
     });
-    let settings = RewriteStrSettings {
-        element_content_handlers: vec![element_handler, style_handler],
-        ..RewriteStrSettings::new()
+    let handlers = vec![element_handler, style_handler];
+    let out = if rewrite {
+        let settings =
+            RewriteStrSettings { element_content_handlers: handlers, ..RewriteStrSettings::new() };
+        rewrite_str(html, settings).map_err(|e| HtmlError(e.to_string()))?
+    } else {
+        // Only reading: the serialised output would be thrown away, so none is built.
+        let settings = Settings { element_content_handlers: handlers, ..Settings::new() };
+        let mut reader = HtmlRewriter::new(settings, |_: &[u8]| {});
+        reader.write(html.as_bytes()).map_err(|e| HtmlError(e.to_string()))?;
+        reader.end().map_err(|e| HtmlError(e.to_string()))?;
+        String::new()
     };
-    rewrite_str(html, settings).map_err(|e| HtmlError(e.to_string()))
+    if contained.get() {
+        return Ok(out);
+    }
+    // No <head> tag: the policy goes first, after any doctype (before it would change the
+    // page to quirks mode); the parser opens the implied <head> for it.
+    let lead = out.len() - out.trim_start().len();
+    let at = if out[lead..].get(..9).is_some_and(|d| d.eq_ignore_ascii_case("<!doctype")) {
+        out[lead..].find('>').map_or(0, |i| lead + i + 1)
+    } else {
+        0
+    };
+    Ok(format!("{}{policy_meta}{}", &out[..at], &out[at..]))
+}
+
+/// Whether a `<script type>` is JavaScript (absent, a JavaScript MIME type, or `module`)
+/// rather than a data block such as `application/ld+json`.
+fn is_code(script_type: Option<String>) -> bool {
+    let Some(t) = script_type else { return true };
+    let t = t.trim().to_ascii_lowercase();
+    t.is_empty()
+        || t == "module"
+        || t.contains("javascript")
+        || t.contains("ecmascript")
+        || t == "text/jscript"
+        || t == "text/livescript"
 }
 
 /// Decodes the character references an attribute value may carry.
@@ -351,6 +451,54 @@ pub fn decode_body(content_type: Option<&str>, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn containment_policy_goes_first_in_head_or_after_the_doctype() {
+        let base = Url::parse("http://site.test/").unwrap();
+        let contain = Some(Rewrite { contain: true, ..Rewrite::default() });
+        let run = |html: &str| process_with(html, &base, contain, &mut |_, _| None).unwrap();
+        let meta = format!(
+            "<meta http-equiv=\"Content-Security-Policy\" content=\"{CONTAINMENT_POLICY}\">"
+        );
+        assert_eq!(
+            run("<!doctype html><html><head><title>t</title></head><body>x</body></html>"),
+            format!(
+                "<!doctype html><html><head>{meta}<title>t</title></head><body>x</body></html>"
+            )
+        );
+        // One policy, even with a second <head> (invalid, but seen).
+        assert_eq!(run("<head></head><head></head>").matches("Content-Security").count(), 1);
+        // No <head>: after the doctype, so the page stays in standards mode.
+        assert_eq!(run("  <!DOCTYPE html><p>x"), format!("  <!DOCTYPE html>{meta}<p>x"));
+        assert_eq!(run("<p>x"), format!("{meta}<p>x"));
+        // Reading, or rewriting without containment, adds nothing.
+        assert_eq!(
+            process("<head></head>", &base, true, &mut |_, _| None).unwrap(),
+            "<head></head>"
+        );
+    }
+
+    #[test]
+    fn elements_are_found_whatever_their_case() {
+        let found = refs(
+            r#"<IMG SRC="up.png"><Div Style="background:url(bg.png)"></Div><svg><USE XLINK:HREF="s.svg#i"/></svg>"#,
+        );
+        for want in ["/dir/up.png", "/dir/bg.png", "/dir/s.svg#i"] {
+            assert!(found.iter().any(|(u, _)| u.ends_with(want)), "{want} not in {found:?}");
+        }
+    }
+
+    #[test]
+    fn stripping_scripts_keeps_data_blocks() {
+        let base = Url::parse("http://site.test/").unwrap();
+        let strip = Some(Rewrite { strip_scripts: true, ..Rewrite::default() });
+        let html = r#"<script>a()</script><script src="b.js"></script><script type="module">c()</script><script type="text/javascript">d()</script><script type="application/ld+json">{"@type":"Thing"}</script><script type="text/template"><p>t</p></script><p>kept</p>"#;
+        let out = process_with(html, &base, strip, &mut |_, _| None).unwrap();
+        assert_eq!(
+            out,
+            r#"<script type="application/ld+json">{"@type":"Thing"}</script><script type="text/template"><p>t</p></script><p>kept</p>"#
+        );
+    }
 
     fn refs(html: &str) -> Vec<(String, RefKind)> {
         let base = Url::parse("http://site.test/dir/page.html").unwrap();

@@ -92,6 +92,14 @@ pub struct ReplicateOptions {
     pub ignore_robots_txt: bool,
     /// Per-request time limit in milliseconds (default 30 000).
     pub timeout: Option<u64>,
+    /// Make the copy refuse every request outside itself (default true): each page carries
+    /// a Content-Security-Policy that allows only the copy's own files, so what was not
+    /// captured (a script's call to an API elsewhere, a CDN font) fails quietly instead of
+    /// reaching the live web. `false` leaves pages as they were.
+    pub block_external: bool,
+    /// With `render`: save each page as its DOM after scripts ran (scripts removed, their
+    /// effects kept) instead of the HTML the server sent. The WARC keeps the responses.
+    pub keep_dom: bool,
 }
 
 impl Default for ReplicateOptions {
@@ -108,6 +116,8 @@ impl Default for ReplicateOptions {
             concurrency: None,
             ignore_robots_txt: false,
             timeout: None,
+            block_external: true,
+            keep_dom: false,
         }
     }
 }
@@ -125,6 +135,12 @@ impl ReplicateOptions {
                 })
                 .collect()
         };
+        if self.keep_dom && !self.render {
+            return Err(ReplicateError::InvalidOption {
+                name: "keepDom",
+                reason: "needs render: true (only a browser has a DOM after scripts)".into(),
+            });
+        }
         let defaults = CaptureLimits::default();
         Ok(CaptureLimits {
             max_pages: self.max_pages,
@@ -136,6 +152,7 @@ impl ReplicateOptions {
             concurrency: self.concurrency.unwrap_or(defaults.concurrency).clamp(1, 64),
             ignore_robots: self.ignore_robots_txt,
             timeout: self.timeout.map(Duration::from_millis).unwrap_or(defaults.timeout),
+            keep_dom: self.keep_dom,
         })
     }
 }
@@ -330,7 +347,7 @@ pub async fn replicate_with(
             .unwrap_or_else(|| "no content".into());
         return Err(ReplicateError::StartPage { url: capture.start.to_string(), reason });
     }
-    let site = site::build(&capture);
+    let site = site::build(&capture, opts.block_external);
     let report = Report {
         url: capture.start.to_string(),
         entry: site.entry.clone(),
@@ -349,4 +366,35 @@ pub async fn replicate_with(
         elapsed_ms: started.elapsed().as_millis() as u64,
     };
     Ok(Replica { capture, site, report })
+}
+
+/// `f` applied to every item of `items` on all cores (work is taken one item at a time, so
+/// one large page does not hold up a whole share), the results in the items' order.
+pub(crate) fn in_parallel<'a, T: Sync, R: Send>(
+    items: &'a [T],
+    f: &(dyn Fn(&'a T) -> R + Sync),
+) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()).min(items.len());
+    if threads <= 1 {
+        return items.iter().map(f).collect();
+    }
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let mut done: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut mine = Vec::new();
+                    loop {
+                        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        let Some(item) = items.get(k) else { break };
+                        mine.push((k, f(item)));
+                    }
+                    mine
+                })
+            })
+            .collect();
+        workers.into_iter().flat_map(|w| w.join().expect("a worker thread panicked")).collect()
+    });
+    done.sort_unstable_by_key(|(k, _)| *k);
+    done.into_iter().map(|(_, r)| r).collect()
 }

@@ -108,6 +108,11 @@ pub struct PageQa {
     pub escaped: Vec<String>,
     /// Requests inside the copy that failed or were answered 4xx/5xx.
     pub missing: Vec<String>,
+    /// Requests outside the copy that the copy's own Content-Security-Policy refused
+    /// (see [`crate::html::Rewrite::contain`]): they never left the browser, so they did not
+    /// escape, but what they would have loaded is not in the copy.
+    #[serde(default)]
+    pub contained: Vec<String>,
     /// Similarity of the visible text, 0.0 to 1.0.
     pub text_similarity: f64,
     /// The diff image (PNG), not serialised.
@@ -150,15 +155,23 @@ pub async fn check_page(
     );
     missing.sort();
     missing.dedup();
+    missing.extend(after.refused.iter().filter(|u| u.starts_with(copy_origin)).cloned());
+    missing.sort();
+    missing.dedup();
     let mut escaped = after.blocked.clone();
     escaped.sort();
     escaped.dedup();
+    let mut contained: Vec<String> =
+        after.refused.iter().filter(|u| !u.starts_with(copy_origin)).cloned().collect();
+    contained.sort();
+    contained.dedup();
     Ok(PageQa {
         url: original.to_string(),
         copy_url: copy.to_string(),
         pixel_match: pixels.match_ratio,
         escaped,
         missing,
+        contained,
         text_similarity: text_similarity(&before.text, &after.text),
         diff_png: pixels.diff_png,
     })
@@ -182,6 +195,9 @@ pub struct QaReport {
     pub escaped: usize,
     /// Missing references over all pages.
     pub missing: usize,
+    /// Requests the copy's own policy kept in, over all pages.
+    #[serde(default)]
+    pub contained: usize,
 }
 
 /// Viewport of the QA screenshots.
@@ -240,6 +256,7 @@ pub async fn check_copy(
         mean_text_similarity: 1.0,
         escaped: 0,
         missing: 0,
+        contained: 0,
     };
     for (original, path) in pages {
         let copy_url = match Url::parse(&format!(
@@ -265,6 +282,7 @@ pub async fn check_copy(
     report.mean_text_similarity = report.pages.iter().map(|p| p.text_similarity).sum::<f64>() / n;
     report.escaped = report.pages.iter().map(|p| p.escaped.len()).sum();
     report.missing = report.pages.iter().map(|p| p.missing.len()).sum();
+    report.contained = report.pages.iter().map(|p| p.contained.len()).sum();
     Ok(report)
 }
 

@@ -64,8 +64,10 @@ pub struct RecordedPage {
     pub requests: Vec<String>,
     /// Requests refused because of [`RecordOptions::allow_only`].
     pub blocked: Vec<String>,
-    /// Requests that failed, with why.
+    /// Requests that failed, with why (those in `refused` not included).
     pub failed: Vec<(String, String)>,
+    /// Requests the page's own Content-Security-Policy refused: they never left the browser.
+    pub refused: Vec<String>,
     /// PNG of the viewport, when asked for.
     pub screenshot: Option<Vec<u8>>,
 }

@@ -60,15 +60,24 @@ impl Site {
             source,
         };
         std::fs::create_dir_all(out).map_err(|e| io(out, e))?;
+        let mut targets = Vec::with_capacity(self.files.len());
+        let mut made: HashSet<PathBuf> = HashSet::new();
         for file in &self.files {
             let target = safe_join(out, &file.path)?;
             if let Some(parent) = target.parent() {
-                std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+                if made.insert(parent.to_owned()) {
+                    std::fs::create_dir_all(parent).map_err(|e| io(parent, e))?;
+                }
             }
-            refuse_links(out, &target)?;
-            std::fs::write(&target, &file.body).map_err(|e| io(&target, e))?;
+            targets.push((target, &file.body));
         }
-        Ok(())
+        // The folders exist; the files are written on every core.
+        crate::in_parallel(&targets, &|(target, body)| {
+            refuse_links(out, target)?;
+            std::fs::write(target, body).map_err(|e| io(target, e))
+        })
+        .into_iter()
+        .collect()
     }
 
     /// Writes the copy as a zip to `writer` (deflated, except already-compressed media).
@@ -131,8 +140,9 @@ fn refuse_links(root: &Path, target: &Path) -> Result<(), ReplicateError> {
     Ok(())
 }
 
-/// Lays out and rewrites the capture's files.
-pub fn build(capture: &Capture) -> Site {
+/// Lays out and rewrites the capture's files; with `contain`, every page refuses requests
+/// outside the copy ([`crate::html::Rewrite::contain`]).
+pub fn build(capture: &Capture, contain: bool) -> Site {
     let start = &capture.start;
     let mut path_of: HashMap<usize, String> = HashMap::new();
     let mut owner: Vec<usize> = Vec::new();
@@ -167,8 +177,9 @@ pub fn build(capture: &Capture) -> Site {
         path_of.insert(i, path);
         owner.push(i);
     }
-    let mut out = Vec::with_capacity(owner.len());
-    for i in owner {
+    // Rewriting is the costly part (every page and style sheet is parsed again), and each
+    // file is rewritten on its own: spread the files over the cores, keeping their order.
+    let rewrite_one = |&i: &usize| -> SiteFile {
         let ex = &capture.exchanges[i];
         let from = path_of[&i].clone();
         let link = |url: &Url, kind: RefKind| -> Option<String> {
@@ -186,8 +197,13 @@ pub fn build(capture: &Capture) -> Site {
             }
         };
         let body = if ex.is_html() {
-            let text = crate::html::decode_body(ex.header("content-type"), &ex.body);
-            match crate::html::process(&text, &ex.url, true, &mut |u, k| link(u, k)) {
+            let dom = capture.doms.get(&ex.url);
+            let text = match dom {
+                Some(dom) => dom.clone(),
+                None => crate::html::decode_body(ex.header("content-type"), &ex.body),
+            };
+            let how = crate::html::Rewrite { contain, strip_scripts: dom.is_some() };
+            match crate::html::process_with(&text, &ex.url, Some(how), &mut |u, k| link(u, k)) {
                 Ok(html) => Bytes::from(html),
                 Err(_) => ex.body.clone(),
             }
@@ -203,14 +219,15 @@ pub fn build(capture: &Capture) -> Site {
         } else {
             ex.body.clone()
         };
-        out.push(SiteFile {
+        SiteFile {
             path: from,
             body,
             content_type: ex.media_type(),
             url: ex.url.clone(),
             page: matches!(ex.role, Role::Page { .. }),
-        });
-    }
+        }
+    };
+    let mut out = crate::in_parallel(&owner, &rewrite_one);
     let entry = capture
         .resolve(start)
         .ok()

@@ -8,7 +8,7 @@
 //!     start: url::Url::parse("http://example.com/").unwrap(),
 //!     exchanges: vec![], index: Default::default(), missing: vec![], requests: 0,
 //!     disallowed_by_robots: 0, hit_page_limit: false, hit_byte_limit: false, cancelled: false,
-//!     elapsed: std::time::Duration::ZERO,
+//!     elapsed: std::time::Duration::ZERO, doms: Default::default(),
 //! };
 //! let zip = ace_replicator::wacz::write(&capture, std::io::Cursor::new(Vec::new())).unwrap().into_inner();
 //! assert_eq!(&zip[..2], b"PK");

@@ -16,7 +16,7 @@
 //!     start: url::Url::parse("http://example.com/").unwrap(),
 //!     exchanges: vec![], index: Default::default(), missing: vec![], requests: 0,
 //!     disallowed_by_robots: 0, hit_page_limit: false, hit_byte_limit: false, cancelled: false,
-//!     elapsed: std::time::Duration::ZERO,
+//!     elapsed: std::time::Duration::ZERO, doms: Default::default(),
 //! };
 //! let mut out = Vec::new();
 //! ace_replicator::warc::write(&capture, "copy.warc.gz", &mut out).unwrap();
@@ -70,7 +70,10 @@ pub fn write(
         ("Content-Type", "application/warc-fields".to_owned()),
     ];
     at += record(out, &info_headers, info.as_bytes(), None)?;
-    for (i, ex) in capture.exchanges.iter().enumerate() {
+    // Each record is its own gzip member, so members are compressed on every core and then
+    // written in order.
+    let warcinfo_id = info_headers[1].1.clone();
+    let members = crate::in_parallel(&capture.exchanges, &|ex: &Exchange| {
         let date = warc_date(&ex.date);
         let response_id = record_id();
         let request_id = record_id();
@@ -82,12 +85,10 @@ pub fn write(
             ("WARC-Record-ID", response_id.clone()),
             ("WARC-Date", date.clone()),
             ("WARC-Target-URI", ex.url.to_string()),
-            ("WARC-Warcinfo-ID", info_headers[1].1.clone()),
+            ("WARC-Warcinfo-ID", warcinfo_id.clone()),
             ("Content-Type", "application/http;msgtype=response".to_owned()),
         ];
-        let length = record(out, &response_headers, &block, Some(payload))?;
-        index.push(Indexed { exchange: i, offset: at, length, digest: digest(payload) });
-        at += length;
+        let response = member(&response_headers, &block, Some(payload));
         let request = request_block(ex);
         let request_headers = vec![
             ("WARC-Type", "request".to_owned()),
@@ -95,21 +96,41 @@ pub fn write(
             ("WARC-Date", date),
             ("WARC-Target-URI", ex.url.to_string()),
             ("WARC-Concurrent-To", response_id),
-            ("WARC-Warcinfo-ID", info_headers[1].1.clone()),
+            ("WARC-Warcinfo-ID", warcinfo_id.clone()),
             ("Content-Type", "application/http;msgtype=request".to_owned()),
         ];
-        at += record(out, &request_headers, request.as_bytes(), None)?;
+        let request = member(&request_headers, request.as_bytes(), None);
+        (response, request, digest(payload))
+    });
+    for (i, (response, request, digest)) in members.into_iter().enumerate() {
+        let (response, request) = (response?, request?);
+        out.write_all(&response)?;
+        index.push(Indexed { exchange: i, offset: at, length: response.len() as u64, digest });
+        at += response.len() as u64;
+        out.write_all(&request)?;
+        at += request.len() as u64;
     }
     Ok(index)
 }
 
-/// One record as its own gzip member; returns the member's length.
+/// Writes one record as its own gzip member; returns the member's length.
 fn record(
     out: &mut dyn Write,
     headers: &[(&str, String)],
     block: &[u8],
     payload: Option<&[u8]>,
 ) -> std::io::Result<u64> {
+    let member = member(headers, block, payload)?;
+    out.write_all(&member)?;
+    Ok(member.len() as u64)
+}
+
+/// One record as a gzip member.
+fn member(
+    headers: &[(&str, String)],
+    block: &[u8],
+    payload: Option<&[u8]>,
+) -> std::io::Result<Vec<u8>> {
     let mut head = String::from("WARC/1.1\r\n");
     for (name, value) in headers {
         head.push_str(&format!("{name}: {value}\r\n"));
@@ -123,9 +144,7 @@ fn record(
     gz.write_all(head.as_bytes())?;
     gz.write_all(block)?;
     gz.write_all(b"\r\n\r\n")?;
-    let member = gz.finish()?;
-    out.write_all(&member)?;
-    Ok(member.len() as u64)
+    gz.finish()
 }
 
 /// The HTTP response head (status line and headers) and the payload.

@@ -184,3 +184,69 @@ async fn static_copy_loads_offline_under_any_prefix_without_escaping() {
     }
     pool.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn depth_include_and_exclude_bound_the_pages_not_their_requisites() {
+    let site = ReplicaSite::start().await;
+    let start = Url::parse(&site.url("/replica/")).unwrap();
+    let pages_of = |replica: &Replica| -> Vec<String> {
+        let mut pages: Vec<String> = replica
+            .site
+            .files
+            .iter()
+            .filter(|f| f.page)
+            .map(|f| f.url.path().trim_start_matches("/replica/").to_owned())
+            .collect();
+        pages.sort();
+        pages
+    };
+    let copy = |opts: ReplicateOptions| {
+        let start = start.clone();
+        async move {
+            replicate(loopback_fetcher(), start, &opts, &CancellationToken::new())
+                .await
+                .expect("replicate")
+        }
+    };
+    let small = ReplicateOptions { max_asset_bytes: Some(1024 * 1024), ..Default::default() };
+
+    // maxDepth 0: the start page alone, with everything it loads.
+    let replica = copy(ReplicateOptions { max_depth: Some(0), ..small.clone() }).await;
+    assert_eq!(pages_of(&replica), [""], "{:#?}", replica.report);
+    assert!(replica.site.files.iter().any(|f| f.url.path().ends_with("img/hero.svg")));
+    // A link to a page left out stays a link to the original, not a broken local one.
+    let index = replica.site.files.iter().find(|f| f.url == start).unwrap();
+    let html = String::from_utf8_lossy(&index.body);
+    assert!(html.contains(&format!("href=\"{}\"", site.url("/replica/page2.html"))), "{html}");
+
+    // maxDepth 1 reaches both linked pages.
+    let replica = copy(ReplicateOptions { max_depth: Some(1), ..small.clone() }).await;
+    assert_eq!(pages_of(&replica), ["", "page2.html", "sub/page3.html"]);
+
+    // includePaths: only matching pages are followed (the start page is always copied).
+    let replica =
+        copy(ReplicateOptions { include_paths: vec!["page2".into()], ..small.clone() }).await;
+    assert_eq!(pages_of(&replica), ["", "page2.html"]);
+
+    // excludePaths: matching pages are not followed, from any page.
+    let replica =
+        copy(ReplicateOptions { exclude_paths: vec!["^/replica/sub/".into()], ..small.clone() })
+            .await;
+    assert_eq!(pages_of(&replica), ["", "page2.html"]);
+
+    // maxPages counts pages only.
+    let replica = copy(ReplicateOptions { max_pages: Some(2), ..small.clone() }).await;
+    assert_eq!(pages_of(&replica).len(), 2);
+    assert!(replica.report.hit_page_limit);
+
+    // A bad regex is refused before anything is fetched.
+    let bad = ReplicateOptions { include_paths: vec!["(".into()], ..small };
+    let err = replicate(loopback_fetcher(), start.clone(), &bad, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("includePaths"), "{err}");
+    let bad = ReplicateOptions { keep_dom: true, ..ReplicateOptions::default() };
+    let err =
+        replicate(loopback_fetcher(), start, &bad, &CancellationToken::new()).await.unwrap_err();
+    assert!(err.to_string().contains("keepDom"), "{err}");
+}

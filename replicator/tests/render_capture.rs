@@ -25,20 +25,7 @@ async fn rendered_copy_keeps_what_scripts_load_and_matches_the_original() {
     let recorder: Arc<dyn PageRecorder> =
         Arc::new(PoolRecorder::new(pool.clone(), FetchGuard::allow_all()));
     let start = Url::parse(&site.url("/replica/")).unwrap();
-    let opts = ReplicateOptions {
-        render: true,
-        max_asset_bytes: Some(1024 * 1024),
-        ..ReplicateOptions::default()
-    };
-    let replica = replicate_with(
-        loopback_fetcher(),
-        Some(recorder.clone()),
-        start.clone(),
-        &opts,
-        &CancellationToken::new(),
-    )
-    .await
-    .expect("render capture");
+    let replica = rendered_copy(&recorder, &start, ReplicateOptions::default()).await;
     for path in STATIC_FILES.iter().chain(SCRIPT_FILES) {
         let url = canonical(&Url::parse(&site.url(&format!("/replica/{path}"))).unwrap());
         assert!(
@@ -108,6 +95,14 @@ async fn rendered_copy_keeps_what_scripts_load_and_matches_the_original() {
             .unwrap();
         }
         assert!(qa.escaped.is_empty(), "escaped: {:?}", qa.escaped);
+        if original.path() == "/replica/" {
+            // The script's call to the other host was kept in by the copy's policy.
+            assert!(
+                qa.contained.iter().any(|u| u.ends_with("/replica/cdn/beacon.json")),
+                "{:?}",
+                qa.contained
+            );
+        }
         assert!(qa.pixel_match >= 0.99, "{original}: pixel match {}", qa.pixel_match);
         assert!(qa.text_similarity >= 0.99, "{original}: text similarity {}", qa.text_similarity);
     }
@@ -127,6 +122,17 @@ async fn rendered_copy_keeps_what_scripts_load_and_matches_the_original() {
     );
     assert_eq!((report.pages.len(), report.errors.len(), report.escaped), (3, 0, 0), "{report:#?}");
     assert!(report.min_pixel_match >= 0.99, "{report:#?}");
+
+    // Without the containment policy the same copy lets the script reach the other host:
+    // the policy, not luck, is what keeps the copy to itself.
+    let open_site = ace_replicator::site::build(&replica.capture, false);
+    let qa = start_page_qa(recorder.as_ref(), &open_site, &start).await;
+    assert!(
+        qa.escaped.iter().any(|u| u.ends_with("/replica/cdn/beacon.json")),
+        "escaped: {:?}",
+        qa.escaped
+    );
+    assert!(qa.contained.is_empty(), "{:?}", qa.contained);
 
     // With the origin gone, the copy still runs its scripts on what was recorded.
     site.stop();
@@ -188,4 +194,71 @@ async fn static_copy_qa_shows_what_it_misses() {
     assert!(qa.text_similarity < 1.0, "{}", qa.text_similarity);
     server.abort();
     pool.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn keep_dom_saves_the_page_as_scripts_left_it() {
+    let site = ReplicaSite::start().await;
+    let pool = common::pool();
+    let recorder: Arc<dyn PageRecorder> =
+        Arc::new(PoolRecorder::new(pool.clone(), FetchGuard::allow_all()));
+    let start = Url::parse(&site.url("/replica/")).unwrap();
+    let opts = ReplicateOptions { keep_dom: true, max_pages: Some(1), ..Default::default() };
+    let replica = rendered_copy(&recorder, &start, opts).await;
+    let page = replica.site.files.iter().find(|f| f.url == start).expect("the start page");
+    let html = String::from_utf8_lossy(&page.body);
+    // What the script put in the page is in the file; the script that put it there is not.
+    assert!(html.contains("Injected: alpha, beta"), "{html}");
+    assert!(html.contains("injected.svg"), "{html}");
+    assert!(!html.contains("js/app.js"), "{html}");
+    assert!(!html.to_ascii_lowercase().contains("<script"), "{html}");
+    assert!(html.contains("Content-Security-Policy"), "{html}");
+    // The WARC side keeps what the server sent.
+    let served = replica.capture.resolve(&start).unwrap();
+    assert!(String::from_utf8_lossy(&served.body).contains("js/app.js"));
+
+    let qa = start_page_qa(recorder.as_ref(), &replica.site, &start).await;
+    eprintln!(
+        "QA of the DOM copy: pixel match {:.4}, text similarity {:.4}, escaped {:?}, missing {:?}",
+        qa.pixel_match, qa.text_similarity, qa.escaped, qa.missing
+    );
+    assert!(qa.escaped.is_empty(), "{:?}", qa.escaped);
+    assert!(qa.pixel_match >= 0.99, "pixel match {}", qa.pixel_match);
+    assert!(qa.text_similarity >= 0.99, "text similarity {}", qa.text_similarity);
+    pool.shutdown().await;
+}
+
+/// The fidelity QA of `site`'s start page, the copy written to a folder and served on loopback.
+async fn start_page_qa(
+    recorder: &dyn PageRecorder,
+    site: &ace_replicator::site::Site,
+    start: &Url,
+) -> ace_replicator::qa::PageQa {
+    let dir = tempfile::tempdir().unwrap();
+    site.write_dir(dir.path()).unwrap();
+    let (base, server) = serve_copy(dir.path(), "/").await;
+    let copy = Url::parse(&format!("{base}replica/")).unwrap();
+    let qa = check_page(recorder, recorder, start, &copy, base.trim_end_matches('/'), (1024, 768))
+        .await
+        .expect("QA");
+    server.abort();
+    qa
+}
+
+/// A `render: true` copy from `start` with `opts` (assets over 1 MiB left out).
+async fn rendered_copy(
+    recorder: &Arc<dyn PageRecorder>,
+    start: &Url,
+    opts: ReplicateOptions,
+) -> ace_replicator::Replica {
+    let opts = ReplicateOptions { render: true, max_asset_bytes: Some(1024 * 1024), ..opts };
+    replicate_with(
+        loopback_fetcher(),
+        Some(recorder.clone()),
+        start.clone(),
+        &opts,
+        &CancellationToken::new(),
+    )
+    .await
+    .expect("render capture")
 }

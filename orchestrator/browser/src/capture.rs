@@ -33,11 +33,11 @@ use chromiumoxide::cdp::browser_protocol::fetch::{
     RequestPattern,
 };
 use chromiumoxide::cdp::browser_protocol::network::{
-    ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
+    BlockedReason, ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent,
     EventResponseReceived, GetResponseBodyParams, Headers,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
-    CaptureScreenshotFormat, CaptureScreenshotParams,
+    AddScriptToEvaluateOnNewDocumentParams, CaptureScreenshotFormat, CaptureScreenshotParams,
 };
 use chromiumoxide::Page;
 use futures::StreamExt;
@@ -93,6 +93,7 @@ struct State {
     requests: Vec<String>,
     failed: Vec<(String, String)>,
     blocked: Vec<String>,
+    refused: Vec<String>,
     bodies: Vec<BodyTask>,
     last_activity: Option<Instant>,
 }
@@ -152,6 +153,12 @@ async fn record_on(
         )
         .await?;
     }
+    // A request the page's own Content-Security-Policy refuses may never become a network
+    // event (a refused fetch() does not); the page's violation events name them all.
+    page.execute(AddScriptToEvaluateOnNewDocumentParams::new(
+        "addEventListener('securitypolicyviolation', e => { (window.__aceWebRefused = window.__aceWebRefused || []).push(e.blockedURI); }, true);",
+    ))
+    .await?;
     let outcome = async {
         page.goto(url.as_str()).await?;
         wait_until_complete(page).await?;
@@ -164,6 +171,8 @@ async fn record_on(
         wait_idle(&state).await;
         let dom: String = eval(page, "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + (document.documentElement ? document.documentElement.outerHTML : '')").await?;
         let text: String = eval(page, "document.body ? document.body.innerText : ''").await?;
+        let refused: Vec<String> = eval(page, "(window.__aceWebRefused || []).filter(u => /^https?:/.test(u))").await?;
+        state.lock().expect("state").refused.extend(refused);
         let screenshot = if opts.screenshot {
             let params = CaptureScreenshotParams { format: Some(CaptureScreenshotFormat::Png), ..CaptureScreenshotParams::default() };
             let data = page.execute(params).await?.result.data;
@@ -204,6 +213,12 @@ async fn record_on(
         requests: std::mem::take(&mut s.requests),
         blocked: std::mem::take(&mut s.blocked),
         failed: std::mem::take(&mut s.failed),
+        refused: {
+            let mut r = std::mem::take(&mut s.refused);
+            r.sort();
+            r.dedup();
+            r
+        },
         screenshot,
     })
 }
@@ -310,7 +325,11 @@ async fn track(page: &Page, state: Arc<Mutex<State>>) -> Result<JoinHandle<()>, 
                     s.last_activity = Some(Instant::now());
                     s.meta.remove(&id);
                     if let Some(url) = s.urls.get(&id).cloned() {
-                        s.failed.push((url, e.error_text.clone()));
+                        if e.blocked_reason == Some(BlockedReason::Csp) {
+                            s.refused.push(url);
+                        } else {
+                            s.failed.push((url, e.error_text.clone()));
+                        }
                     }
                 }
                 else => break,
