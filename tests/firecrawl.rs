@@ -1,15 +1,31 @@
 //! Port 9004 in Firecrawl's shapes, v1 and v2, driven over HTTP against the real binary:
-//! scrape formats and errors, crawl start/status/paging/cancel/errors, batch scrape.
+//! scrape formats and errors, crawl start/status/paging/cancel/errors, rendering crawls,
+//! batch scrape.
 
 mod common;
 
 use std::time::Duration;
 
+use ace_fixtures::js_site::{JS_SITE_DISALLOWED, JS_SITE_PAGES};
 use ace_fixtures::FixtureServer;
 use common::{eventually, Service};
 use serde_json::{json, Value};
 
 const MINUTE: Duration = Duration::from_secs(60);
+
+/// Polls a crawl (or batch) status until it is no longer `scraping`.
+async fn finished(svc: &Service, key: &str, path: &str) -> Value {
+    eventually(MINUTE, "the job finishes", || async {
+        let (_, s) = get(svc, key, path).await;
+        (s["status"] != "scraping").then_some(s)
+    })
+    .await
+}
+
+/// The sentence the script-only site writes into the page at `url`, if it is one of its pages.
+fn sentence_of<'a>(site: &FixtureServer, url: &str) -> Option<&'a str> {
+    JS_SITE_PAGES.iter().find(|(path, _)| site.url(path) == url).map(|(_, sentence)| *sentence)
+}
 
 async fn post(svc: &Service, key: &str, path: &str, body: Value) -> (u16, Value) {
     let r = svc.client.post(format!("{}{path}", svc.scraper)).bearer_auth(key).json(&body).send().await.unwrap();
@@ -176,7 +192,7 @@ async fn crawls_page_through_next_and_cancel_and_errors_answer() {
     assert_eq!(get(&svc, &other, &format!("/v2/crawl/{id}")).await.0, 404);
     let scrape_id = svc.submit_ok(&key, json!({ "kind": "scrape", "url": site.url("/page/x") })).await;
     assert_eq!(get(&svc, &key, &format!("/v2/crawl/{scrape_id}")).await.0, 404);
-    // Options that need a browser are refused for crawls, whose pages come over HTTP.
+    // A crawl renders pages or not, but takes no screenshots and runs no actions.
     let (status, out) = post(&svc, &key, "/v2/crawl", json!({ "url": site.url("/site/index.html"), "scrapeOptions": {"formats": ["screenshot"]} })).await;
     assert_eq!(status, 400, "{out}");
 }
@@ -280,4 +296,45 @@ async fn map_lists_sitemap_and_linked_urls_as_v1_strings_and_v2_objects() {
     assert_eq!(status, 400, "{out}");
     let (status, out) = post(&svc, &key, "/v2/map", json!({ "url": site.url("/"), "sitemap": "sometimes" })).await;
     assert_eq!(status, 400, "{out}");
+}
+
+#[tokio::test]
+async fn crawls_render_script_only_sites_as_render_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start_js_site().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+
+    // Over HTTP only, the site is its empty shell.
+    let (status, out) = post(&svc, &key, "/v2/crawl", json!({ "url": site.url("/"), "scrapeOptions": {"formats": ["markdown"], "render": "never"} })).await;
+    assert_eq!(status, 200, "{out}");
+    let never = finished(&svc, &key, &format!("/v2/crawl/{}", out["id"].as_str().unwrap())).await;
+    assert_eq!((&never["status"], never["data"].as_array().unwrap().len()), (&json!("completed"), 1), "{never}");
+    assert!(!never["data"][0]["markdown"].as_str().unwrap().contains(JS_SITE_PAGES[0].1), "{never}");
+
+    // By default (`auto`) app shells are rendered: every page, each with its content.
+    let (status, out) = post(&svc, &key, "/v1/crawl", json!({ "url": site.url("/"), "scrapeOptions": {"formats": ["markdown"]} })).await;
+    assert_eq!(status, 200, "{out}");
+    let auto = finished(&svc, &key, &format!("/v1/crawl/{}", out["id"].as_str().unwrap())).await;
+    assert_eq!(auto["status"], "completed", "{auto}");
+    let docs = auto["data"].as_array().unwrap();
+    assert_eq!(docs.len(), JS_SITE_PAGES.len(), "{auto}");
+    for doc in docs {
+        let url = doc["metadata"]["sourceURL"].as_str().unwrap();
+        let sentence = sentence_of(&site, url).unwrap_or_else(|| panic!("{url} is not a page of the site"));
+        assert!(doc["markdown"].as_str().unwrap().contains(sentence), "{doc}");
+    }
+    assert_eq!(site.state.hits(JS_SITE_DISALLOWED), 0, "robots.txt holds for links found by rendering");
+
+    // The job API's crawl takes `render` too; `always` renders every page, and renders are billed.
+    let id = svc.submit_ok(&key, json!({ "kind": "crawl", "url": site.url("/"), "options": {"render": "always"} })).await;
+    svc.wait_status(&key, &id, &["succeeded"], MINUTE).await;
+    let results = svc.client.get(svc.url(&format!("/v1/jobs/{id}/results"))).bearer_auth(&key).send().await.unwrap().text().await.unwrap();
+    let records: Vec<Value> = results.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), JS_SITE_PAGES.len(), "{results}");
+    assert!(records.iter().all(|r| r["rendered"] == true && r["statusCode"] == 200), "{results}");
+    let (_, usage) = svc.get_json(&key, "/v1/usage").await;
+    assert_eq!(usage["usage"]["pages_rendered"], 2 * JS_SITE_PAGES.len(), "{usage}");
+    let r = svc.submit(&key, json!({ "kind": "crawl", "url": site.url("/"), "options": {"render": "sometimes"} })).await;
+    assert_eq!(r.status(), 400);
 }
