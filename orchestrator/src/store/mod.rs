@@ -322,7 +322,8 @@ pub trait Store: Send + Sync + 'static {
     async fn get_job(&self, tenant_id: Option<&str>, id: &str) -> Result<Option<JobRecord>, StoreError>;
     /// A tenant's jobs, newest first.
     async fn list_jobs(&self, tenant_id: &str, filter: &JobFilter) -> Result<Vec<JobRecord>, StoreError>;
-    /// Cancels a queued or running job; its webhook and `done` event are queued with it.
+    /// Cancels a queued or running job; its webhook and `done` event are queued with it, and
+    /// its crawl frontier is dropped.
     async fn cancel_job(&self, tenant_id: &str, id: &str, now: i64) -> Result<CancelOutcome, StoreError>;
 
     /// Claims the next due job (or one whose lease ran out) for `worker` until `lease_until`.
@@ -330,6 +331,7 @@ pub trait Store: Send + Sync + 'static {
     /// Extends a lease; false when the worker no longer holds it (cancelled, or reclaimed).
     async fn renew_lease(&self, job_id: &str, worker: &str, lease_until: i64) -> Result<bool, StoreError>;
     /// Records a claimed job's outcome (fenced). `None` when the worker no longer held it.
+    /// A terminal outcome drops the job's crawl frontier: it only serves resuming.
     async fn finish_job(&self, job_id: &str, worker: &str, finish: &Finish, now: i64) -> Result<Option<JobRecord>, StoreError>;
     /// Hands a job back to the queue without counting the attempt (shutdown).
     async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool, StoreError>;
@@ -349,7 +351,8 @@ pub trait Store: Send + Sync + 'static {
         url: &str,
         discovered: &[FrontierRow],
     ) -> Result<bool, StoreError>;
-    /// A crawl job's frontier, done URLs included, in discovery order.
+    /// A crawl job's frontier, done URLs included, in discovery order; empty once the job
+    /// has ended.
     async fn crawl_frontier(&self, job_id: &str) -> Result<Vec<FrontierRow>, StoreError>;
     /// Lists an artifact written to disk (fenced).
     async fn add_artifact(&self, job_id: &str, worker: &str, artifact: &ArtifactRecord) -> Result<bool, StoreError>;

@@ -188,7 +188,8 @@ async fn artifacts_in(tx: &mut Tx, job_id: &str) -> Result<Vec<ArtifactRecord>, 
         .collect()
 }
 
-/// Writes what every terminal outcome shares: the `done` event and the webhook delivery.
+/// Writes what every terminal outcome shares: the `done` event, the webhook delivery, and
+/// the end of the job's crawl frontier, which only a resumed attempt reads.
 async fn announce_done(tx: &mut Tx, job: &JobRecord, now: i64) -> Result<(), StoreError> {
     let artifacts = artifacts_in(tx, &job.id).await?;
     let doc = serde_json::to_value(job_document(job, Some(&artifacts)))
@@ -204,6 +205,7 @@ async fn announce_done(tx: &mut Tx, job: &JobRecord, now: i64) -> Result<(), Sto
             .execute(&mut **tx)
             .await?;
     }
+    sqlx::query("DELETE FROM crawl_frontier WHERE job_id = $1").bind(&job.id).execute(&mut **tx).await?;
     Ok(())
 }
 
