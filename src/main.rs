@@ -154,8 +154,10 @@ struct CrawlArgs {
     /// Allow loopback and private addresses (also ACE_ALLOW_PRIVATE_NETWORKS=1).
     #[arg(long, env = "ACE_ALLOW_PRIVATE_NETWORKS", value_parser = clap::builder::BoolishValueParser::new(), default_value = "false")]
     allow_private_networks: bool,
-    /// never: plain HTTP (the default). always/auto need the browser pool, which only
-    /// `ace-web serve` runs: submit a crawl job there to render pages.
+    /// never: plain HTTP (the default). auto: also load app-shell pages (whose content needs
+    /// JavaScript) in headless Chromium; always: load every HTML page in it. Links are then
+    /// taken from the rendered page; robots.txt and sitemaps stay plain HTTP. auto and always
+    /// start a small browser pool for the crawl (ACE_CHROMIUM names the executable).
     #[arg(long, value_name = "auto|always|never", default_value = "never")]
     render: String,
     /// Also write each HTML page's main content: markdown (.md), text (.txt) or html
@@ -347,6 +349,7 @@ async fn signal() {
 async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
     use ace_crawlers::crawl::{CrawlOptions, Crawler, NonHtml};
     use ace_crawlers::retry::RetryPolicy;
+    use ace_crawlers::scrape::RenderMode;
     use ace_crawlers::sitemap::SitemapMode;
     use ace_crawlers::output::DirWriter;
     use ace_crawlers::{FetchGuard, FetchOptions, HttpFetcher};
@@ -358,14 +361,12 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
     let guard = if args.allow_private_networks { FetchGuard::allow_all() } else { FetchGuard::deny_private() };
     let guard_check = guard.check_resolved(&start).await;
     guard_check.map_err(|e| anyhow::anyhow!("{e} (pass --allow-private-networks to crawl local addresses)"))?;
-    match args.render.as_str() {
-        "never" => {}
-        "always" | "auto" => anyhow::bail!(
-            "--render {} needs the browser pool, which `ace-web crawl` does not start; run `ace-web serve` and submit a crawl job, or use --render never",
-            args.render
-        ),
+    let render = match args.render.as_str() {
+        "auto" => RenderMode::Auto,
+        "always" => RenderMode::Always,
+        "never" => RenderMode::Never,
         other => anyhow::bail!("--render takes auto, always or never, not {other:?}"),
-    }
+    };
     let mut formats = Vec::new();
     for f in &args.format {
         match f.as_str() {
@@ -419,16 +420,37 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
         signal().await;
         on_signal.cancel();
     });
-    let crawler = Crawler::new(fetcher, opts);
+    let mut crawler = Crawler::new(fetcher, opts);
+    let pool = match render {
+        RenderMode::Never => None,
+        mode => {
+            let pool = browser_pool().with_context(|| format!("--render {} needs Chromium", args.render))?;
+            crawler = crawler.with_renderer(std::sync::Arc::new(ace_browser::ChromiumRenderer::new(pool.clone(), guard)), mode);
+            Some(pool)
+        }
+    };
     let crawl = tokio::spawn(async move { crawler.run(start, tx, cancel).await });
+    let mut written = Ok(());
     while let Some(page) = rx.recv().await {
-        writer.write(page)?;
+        if let Err(e) = writer.write(page) {
+            written = Err(e);
+            break;
+        }
     }
-    let summary = crawl.await?;
+    // Dropping the receiver ends the crawl early when writing failed; either way the
+    // browsers are closed before the process reports.
+    drop(rx);
+    let summary = crawl.await;
+    if let Some(pool) = &pool {
+        pool.shutdown().await;
+    }
+    written?;
+    let summary = summary?;
     let totals = writer.finish()?;
     eprintln!(
-        "ace-web crawl: {} pages fetched ({} errors, {} from sitemaps, {} disallowed by robots.txt, {} trap URLs, {} non-HTML and {} query variants of static files skipped){}; {} files, {} bytes in {}",
+        "ace-web crawl: {} pages fetched ({} rendered, {} errors, {} from sitemaps, {} disallowed by robots.txt, {} trap URLs, {} non-HTML and {} query variants of static files skipped){}; {} files, {} bytes in {}",
         summary.fetched,
+        summary.rendered,
         summary.errors,
         summary.sitemap_urls,
         summary.disallowed_by_robots,
@@ -441,6 +463,16 @@ async fn crawl(args: CrawlArgs) -> anyhow::Result<()> {
         args.out.display()
     );
     Ok(())
+}
+
+/// The small browser pool a command without a server renders in: one Chromium, the
+/// executable from `ACE_CHROMIUM` when set. Browsers start on first use; shut it down at the end.
+fn browser_pool() -> Result<ace_browser::Pool, ace_browser::BrowserError> {
+    let mut config = ace_browser::PoolConfig { max_browsers: 1, ..ace_browser::PoolConfig::default() };
+    if let Ok(exe) = std::env::var("ACE_CHROMIUM") {
+        config.executable = exe.into();
+    }
+    ace_browser::Pool::start(config)
 }
 
 async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
@@ -457,11 +489,7 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
             let (path, file) = spec.split_once('=').context("--qa-page takes /PATH=FILE")?;
             pages.push((start.join(path).with_context(|| format!("bad page path {path:?}"))?, file.trim_start_matches('/').to_owned()));
         }
-        let mut config = ace_browser::PoolConfig { max_browsers: 1, ..ace_browser::PoolConfig::default() };
-        if let Ok(exe) = std::env::var("ACE_CHROMIUM") {
-            config.executable = exe.into();
-        }
-        let pool = ace_browser::Pool::start(config).context("--check-copy needs Chromium")?;
+        let pool = browser_pool().context("--check-copy needs Chromium")?;
         let originals = ace_browser::capture::PoolRecorder::new(pool.clone(), guard);
         let copies = ace_browser::capture::PoolRecorder::new(pool.clone(), FetchGuard::allow_all());
         let qa = ace_replicator::qa::check_copy(&originals, &copies, dir, &pages).await;
@@ -501,11 +529,7 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
     });
     let qa_samples = args.qa.unwrap_or(0);
     let pool = if args.render || qa_samples > 0 {
-        let mut config = ace_browser::PoolConfig { max_browsers: 1, ..ace_browser::PoolConfig::default() };
-        if let Ok(exe) = std::env::var("ACE_CHROMIUM") {
-            config.executable = exe.into();
-        }
-        Some(ace_browser::Pool::start(config).context("--render and --qa need Chromium")?)
+        Some(browser_pool().context("--render and --qa need Chromium")?)
     } else {
         None
     };

@@ -1,15 +1,39 @@
 //! Port 9004 in Firecrawl's shapes, v1 and v2, driven over HTTP against the real binary:
-//! scrape formats and errors, crawl start/status/paging/cancel/errors, batch scrape.
+//! scrape formats and errors, crawl start/status/paging/cancel/errors, rendering crawls,
+//! webhook events, batch scrape.
 
 mod common;
 
 use std::time::Duration;
 
+use ace_fixtures::js_site::{JS_SITE_DISALLOWED, JS_SITE_PAGES};
 use ace_fixtures::FixtureServer;
 use common::{eventually, Service};
+use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
+use sha2::Sha256;
 
 const MINUTE: Duration = Duration::from_secs(60);
+
+/// Polls a crawl (or batch) status until it is no longer `scraping`.
+async fn finished(svc: &Service, key: &str, path: &str) -> Value {
+    eventually(MINUTE, "the job finishes", || async {
+        let (_, s) = get(svc, key, path).await;
+        (s["status"] != "scraping").then_some(s)
+    })
+    .await
+}
+
+fn signed_with(secret: &str, body: &[u8], header: &str) -> bool {
+    let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
+    mac.update(body);
+    header == format!("sha256={}", hex::encode(mac.finalize().into_bytes()))
+}
+
+/// The sentence the script-only site writes into the page at `url`, if it is one of its pages.
+fn sentence_of<'a>(site: &FixtureServer, url: &str) -> Option<&'a str> {
+    JS_SITE_PAGES.iter().find(|(path, _)| site.url(path) == url).map(|(_, sentence)| *sentence)
+}
 
 async fn post(svc: &Service, key: &str, path: &str, body: Value) -> (u16, Value) {
     let r = svc.client.post(format!("{}{path}", svc.scraper)).bearer_auth(key).json(&body).send().await.unwrap();
@@ -123,6 +147,8 @@ async fn crawls_page_through_next_and_cancel_and_errors_answer() {
     .await;
     assert_eq!(delivered["type"], "crawl.completed", "{delivered}");
     assert_eq!((delivered["id"].as_str(), &delivered["metadata"], &delivered["success"]), (Some(id.as_str()), &json!({"mine": 7}), &json!(true)));
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(site.state.deliveries.lock().unwrap().len(), 1, "only the events asked for: no crawl.started, no crawl.page");
 
     // Paging: two documents a page, `next` absolute, each skip new, together every document.
     let mut url = format!("{}/v1/crawl/{id}?limit=2", svc.scraper);
@@ -176,7 +202,7 @@ async fn crawls_page_through_next_and_cancel_and_errors_answer() {
     assert_eq!(get(&svc, &other, &format!("/v2/crawl/{id}")).await.0, 404);
     let scrape_id = svc.submit_ok(&key, json!({ "kind": "scrape", "url": site.url("/page/x") })).await;
     assert_eq!(get(&svc, &key, &format!("/v2/crawl/{scrape_id}")).await.0, 404);
-    // Options that need a browser are refused for crawls, whose pages come over HTTP.
+    // A crawl renders pages or not, but takes no screenshots and runs no actions.
     let (status, out) = post(&svc, &key, "/v2/crawl", json!({ "url": site.url("/site/index.html"), "scrapeOptions": {"formats": ["screenshot"]} })).await;
     assert_eq!(status, 400, "{out}");
 }
@@ -189,7 +215,8 @@ async fn batch_scrapes_list_invalid_urls_and_read_back_like_crawls() {
     let (_, key) = svc.tenant("pro").await;
     let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
     let urls = json!([site.url("/page/one"), site.url("/page/two"), "not a url", format!("http://{closed}/"), site.url("/page/three")]);
-    let (status, out) = post(&svc, &key, "/v2/batch/scrape", json!({ "urls": urls, "formats": ["markdown"], "origin": "python-sdk@4" })).await;
+    let hook = json!({ "url": site.url("/webhook"), "events": ["started", "page"] });
+    let (status, out) = post(&svc, &key, "/v2/batch/scrape", json!({ "urls": urls, "formats": ["markdown"], "origin": "python-sdk@4", "webhook": hook })).await;
     assert_eq!(status, 200, "{out}");
     assert_eq!(out["invalidURLs"], json!(["not a url"]));
     let id = out["id"].as_str().unwrap().to_owned();
@@ -208,6 +235,22 @@ async fn batch_scrapes_list_invalid_urls_and_read_back_like_crawls() {
     assert_eq!(errors["errors"][0]["url"], format!("http://{closed}/"));
     let (_, usage) = svc.get_json(&key, "/v1/usage").await;
     assert_eq!(usage["usage"]["pages_fetched"], 3, "each scraped page is billed once: {usage}");
+    // The webhook asked for the start and the pages, not the end: a page event per URL, the
+    // failed one with its error.
+    let events = eventually(MINUTE, "the batch's webhook events", || async {
+        let d = site.state.deliveries.lock().unwrap().clone();
+        (d.len() >= 5).then(|| d.iter().map(|d| serde_json::from_slice::<Value>(&d.body).unwrap()).collect::<Vec<_>>())
+    })
+    .await;
+    let kinds: Vec<&str> = events.iter().map(|e| e["type"].as_str().unwrap()).collect();
+    assert_eq!(kinds, ["batch_scrape.started", "batch_scrape.page", "batch_scrape.page", "batch_scrape.page", "batch_scrape.page"], "{events:?}");
+    let titles: Vec<&str> = events.iter().filter_map(|e| e["data"][0]["metadata"]["title"].as_str()).collect();
+    assert_eq!(titles, ["Page one", "Page two", "Page three"], "{events:?}");
+    let failed: Vec<&Value> = events.iter().filter(|e| e["success"] == false).collect();
+    assert_eq!(failed.len(), 1, "{events:?}");
+    assert!(failed[0]["error"].as_str().is_some_and(|e| !e.is_empty()) && failed[0]["data"] == json!([]), "{events:?}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert_eq!(site.state.deliveries.lock().unwrap().len(), 5, "no batch_scrape.completed: not asked for");
     let (status, _) = post(&svc, &key, "/v1/batch/scrape", json!({ "urls": [] })).await;
     assert_eq!(status, 400);
 }
@@ -280,4 +323,92 @@ async fn map_lists_sitemap_and_linked_urls_as_v1_strings_and_v2_objects() {
     assert_eq!(status, 400, "{out}");
     let (status, out) = post(&svc, &key, "/v2/map", json!({ "url": site.url("/"), "sitemap": "sometimes" })).await;
     assert_eq!(status, 400, "{out}");
+}
+
+#[tokio::test]
+async fn crawls_render_script_only_sites_as_render_says() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start_js_site().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+
+    // Over HTTP only, the site is its empty shell.
+    let (status, out) = post(&svc, &key, "/v2/crawl", json!({ "url": site.url("/"), "scrapeOptions": {"formats": ["markdown"], "render": "never"} })).await;
+    assert_eq!(status, 200, "{out}");
+    let never = finished(&svc, &key, &format!("/v2/crawl/{}", out["id"].as_str().unwrap())).await;
+    assert_eq!((&never["status"], never["data"].as_array().unwrap().len()), (&json!("completed"), 1), "{never}");
+    assert!(!never["data"][0]["markdown"].as_str().unwrap().contains(JS_SITE_PAGES[0].1), "{never}");
+
+    // By default (`auto`) app shells are rendered: every page, each with its content.
+    let (status, out) = post(&svc, &key, "/v1/crawl", json!({ "url": site.url("/"), "scrapeOptions": {"formats": ["markdown"]} })).await;
+    assert_eq!(status, 200, "{out}");
+    let auto = finished(&svc, &key, &format!("/v1/crawl/{}", out["id"].as_str().unwrap())).await;
+    assert_eq!(auto["status"], "completed", "{auto}");
+    let docs = auto["data"].as_array().unwrap();
+    assert_eq!(docs.len(), JS_SITE_PAGES.len(), "{auto}");
+    for doc in docs {
+        let url = doc["metadata"]["sourceURL"].as_str().unwrap();
+        let sentence = sentence_of(&site, url).unwrap_or_else(|| panic!("{url} is not a page of the site"));
+        assert!(doc["markdown"].as_str().unwrap().contains(sentence), "{doc}");
+    }
+    assert_eq!(site.state.hits(JS_SITE_DISALLOWED), 0, "robots.txt holds for links found by rendering");
+
+    // The job API's crawl takes `render` too; `always` renders every page, and renders are billed.
+    let id = svc.submit_ok(&key, json!({ "kind": "crawl", "url": site.url("/"), "options": {"render": "always"} })).await;
+    svc.wait_status(&key, &id, &["succeeded"], MINUTE).await;
+    let results = svc.client.get(svc.url(&format!("/v1/jobs/{id}/results"))).bearer_auth(&key).send().await.unwrap().text().await.unwrap();
+    let records: Vec<Value> = results.lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    assert_eq!(records.len(), JS_SITE_PAGES.len(), "{results}");
+    assert!(records.iter().all(|r| r["rendered"] == true && r["statusCode"] == 200), "{results}");
+    let (_, usage) = svc.get_json(&key, "/v1/usage").await;
+    assert_eq!(usage["usage"]["pages_rendered"], 2 * JS_SITE_PAGES.len(), "{usage}");
+    let r = svc.submit(&key, json!({ "kind": "crawl", "url": site.url("/"), "options": {"render": "sometimes"} })).await;
+    assert_eq!(r.status(), 400);
+}
+
+#[tokio::test]
+async fn crawl_webhooks_announce_the_start_every_page_and_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start_js_site().await;
+    let receiver = FixtureServer::start().await;
+    let svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+
+    // No `events` list: every event. The first delivery fails and is retried.
+    let hook = json!({ "url": receiver.url("/webhook/fail-first/1"), "metadata": {"run": 2}, "secret": "s3cret" });
+    let (status, out) = post(&svc, &key, "/v2/crawl", json!({ "url": site.url("/"), "scrapeOptions": {"formats": ["markdown"]}, "webhook": hook })).await;
+    assert_eq!(status, 200, "{out}");
+    let id = out["id"].as_str().unwrap().to_owned();
+    let done = finished(&svc, &key, &format!("/v2/crawl/{id}")).await;
+    assert_eq!(done["status"], "completed", "{done}");
+
+    let deliveries = eventually(MINUTE, "the webhook's events, the failed one retried", || async {
+        let d = receiver.state.deliveries.lock().unwrap().clone();
+        let ok = |kind: &str| d.iter().filter(|d| d.answered == 200 && serde_json::from_slice::<Value>(&d.body).unwrap()["type"] == kind).count();
+        (ok("crawl.started") == 1 && ok("crawl.completed") == 1 && ok("crawl.page") == JS_SITE_PAGES.len()).then_some(d)
+    })
+    .await;
+    assert_eq!(deliveries.len(), JS_SITE_PAGES.len() + 3, "each event once, and the failed one again");
+    let bodies: Vec<Value> = deliveries.iter().map(|d| serde_json::from_slice(&d.body).unwrap()).collect();
+    for (d, body) in deliveries.iter().zip(&bodies) {
+        let sig = d.headers["x-ace-signature"].to_str().unwrap();
+        assert!(signed_with("s3cret", &d.body, sig), "{sig}");
+        assert_eq!(d.headers["x-ace-event"].to_str().unwrap(), body["type"].as_str().unwrap());
+        assert_eq!((body["id"].as_str(), &body["metadata"], &body["success"]), (Some(id.as_str()), &json!({"run": 2}), &json!(true)), "{body}");
+    }
+    assert_eq!((deliveries[0].answered.as_u16(), &bodies[0]["type"]), (500, &json!("crawl.started")), "the start comes first");
+    let retried = bodies.iter().rposition(|b| b["type"] == "crawl.started").unwrap();
+    assert_eq!(bodies[retried]["webhookId"], bodies[0]["webhookId"], "a retry is the same delivery");
+    let completed = bodies.iter().position(|b| b["type"] == "crawl.completed").unwrap();
+    assert!(bodies.iter().rposition(|b| b["type"] == "crawl.page").unwrap() < completed, "the end after every page");
+    let mut announced = Vec::new();
+    for page in bodies.iter().filter(|b| b["type"] == "crawl.page") {
+        let doc = &page["data"][0];
+        let url = doc["metadata"]["sourceURL"].as_str().unwrap();
+        assert!(doc["markdown"].as_str().unwrap().contains(sentence_of(&site, url).unwrap()), "{page}");
+        announced.push(url.to_owned());
+    }
+    announced.sort();
+    announced.dedup();
+    assert_eq!(announced.len(), JS_SITE_PAGES.len(), "one page event per page, with its document");
 }

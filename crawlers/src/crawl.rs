@@ -11,6 +11,11 @@
 //! resolves its page's links (decoded in the page's charset), so that CPU work spreads over
 //! the runtime's threads. Every fetched URL (and its redirect target) is marked seen, so no
 //! URL is requested twice, and a crawl can resume from a [`CrawlCheckpoint`].
+//!
+//! [`Crawler::with_renderer`] loads pages through a [`RenderingFetcher`] instead: app shells
+//! (or every HTML page) come back as the DOM after their scripts ran, so the links a
+//! JavaScript-only site writes into the page are followed. robots.txt and sitemaps are always
+//! read over plain HTTP.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
@@ -27,8 +32,9 @@ use crate::links::extract_links;
 use crate::normalize::normalize;
 use crate::politeness::Politeness;
 use crate::retry::{fetch_with_retry, RetryPolicy};
+use crate::scrape::RenderMode;
 use crate::sitemap::{self, SitemapLimits, SitemapMode};
-use crate::{FetchError, FetchOptions, FetchedPage, Fetcher};
+use crate::{FetchError, FetchOptions, FetchedPage, Fetcher, Renderer, RenderingFetcher};
 
 /// What to do with answers that are not HTML (PDFs, images, JSON).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -164,6 +170,8 @@ pub struct CrawlSummary {
     pub static_variants: u64,
     /// Non-HTML answers left out ([`NonHtml::Skip`]).
     pub non_html_skipped: u64,
+    /// Pages answered with their rendered DOM (by this run).
+    pub rendered: u64,
     /// URLs the sitemaps listed.
     pub sitemap_urls: u64,
     /// Pages a resumed crawl found already done.
@@ -189,13 +197,18 @@ const HTML_TYPES: [&str; 2] = ["text/html", "application/xhtml"];
 
 /// A crawl of one site.
 pub struct Crawler {
+    /// Plain HTTP: robots.txt and sitemaps.
     fetcher: Arc<dyn Fetcher>,
+    /// Pages: the same fetcher, or a [`RenderingFetcher`] over it.
+    pages: Arc<dyn Fetcher>,
+    /// How pages are rendered, when [`with_renderer`](Crawler::with_renderer) was called.
+    render: Option<RenderMode>,
     opts: Arc<CrawlOptions>,
 }
 
 impl std::fmt::Debug for Crawler {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Crawler").field("opts", &self.opts).finish_non_exhaustive()
+        f.debug_struct("Crawler").field("render", &self.render).field("opts", &self.opts).finish_non_exhaustive()
     }
 }
 
@@ -247,7 +260,16 @@ impl Crawler {
         if opts.non_html == NonHtml::Skip && opts.fetch.content_types.is_empty() {
             opts.fetch.content_types = html_content_types();
         }
-        Crawler { fetcher, opts: Arc::new(opts) }
+        Crawler { pages: fetcher.clone(), fetcher, render: None, opts: Arc::new(opts) }
+    }
+
+    /// Loads pages through a [`RenderingFetcher`] over this crawler's fetcher and `renderer`,
+    /// rendering as `mode` says; links are then taken from the rendered DOM. robots.txt and
+    /// sitemaps are still read with the plain fetcher.
+    pub fn with_renderer(mut self, renderer: Arc<dyn Renderer>, mode: RenderMode) -> Crawler {
+        self.pages = Arc::new(RenderingFetcher::new(self.fetcher.clone(), renderer, mode));
+        self.render = Some(mode);
+        self
     }
 
     /// Crawls from `start`, sending each page to `pages` as it completes. Returns when the
@@ -347,7 +369,7 @@ impl Crawler {
                     }
                 }
                 summary.fetched += 1;
-                let fetcher = self.fetcher.clone();
+                let fetcher = self.pages.clone();
                 let task_opts = self.opts.clone();
                 let gate = politeness.clone();
                 in_flight.spawn(async move {
@@ -383,6 +405,7 @@ impl Crawler {
             let result = attempted.result;
             match &result {
                 Ok(page) => {
+                    summary.rendered += u64::from(page.rendered);
                     let mut final_url = page.final_url.clone();
                     normalize(&mut final_url, opts.strip_tracking_params);
                     f.seen.insert(final_url.to_string());

@@ -63,8 +63,11 @@ pub struct FetchedPage {
     pub headers: Vec<(String, String)>,
     /// The body, decompressed.
     pub body: Bytes,
-    /// Time from request to last byte.
+    /// Time from request to last byte (to the rendered DOM, when rendered).
     pub elapsed: Duration,
+    /// Whether a browser made the body: the serialised DOM after the page's scripts ran
+    /// (see [`RenderingFetcher`](crate::RenderingFetcher)), not the bytes the server sent.
+    pub rendered: bool,
 }
 
 impl FetchedPage {
@@ -211,6 +214,7 @@ impl Fetcher for HttpFetcher {
             headers,
             body: body.freeze(),
             elapsed: started.elapsed(),
+            rendered: false,
         })
     }
 }

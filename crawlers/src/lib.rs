@@ -6,7 +6,9 @@
 //! [`HttpFetcher`], whose every connection passes the [`FetchGuard`]: only http and https, and
 //! no loopback, private, link-local or unspecified address unless the operator allows them,
 //! checked after DNS resolution and again on every redirect hop. [`scrape::Scraper`] is the
-//! scrape engine: one page, over HTTP or in the browser, made into a document.
+//! scrape engine: one page, over HTTP or in the browser, made into a document;
+//! [`crawl::Crawler`] the crawl engine, whose pages a [`RenderingFetcher`] can load in the
+//! browser (a [`Renderer`]) when their content needs JavaScript.
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), ace_crawlers::FetchError> {
@@ -34,7 +36,7 @@ pub mod sitemap;
 
 pub use fetch::{FetchOptions, FetchedPage, Fetcher, HttpFetcher};
 pub use guard::{FetchGuard, Forbidden};
-pub use render::{NetworkRequest, RenderOptions, RenderedPage, Renderer, ScreenshotSpec, WaitUntil};
+pub use render::{NetworkRequest, RenderOptions, RenderedPage, Renderer, RenderingFetcher, ScreenshotSpec, WaitUntil, DEFAULT_MAX_RENDERS};
 
 use std::time::Duration;
 

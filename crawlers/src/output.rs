@@ -1,5 +1,6 @@
 //! Writing a crawl to a folder: every page under `pages/<host>/<path>`, and `index.jsonl`
-//! with one record per page (URL, final URL, status, depth, parent, timings, file).
+//! with one record per page (URL, final URL, status, depth, parent, whether it was rendered,
+//! timings, file). A rendered page's file is its DOM after scripts ran.
 //!
 //! Files are written on a plain thread fed by a channel, so disk I/O never blocks the async
 //! runtime that drives the fetches. With extra formats ([`DirWriter::with_formats`]) each HTML
@@ -120,6 +121,7 @@ fn write_all(root: &Path, mut index: BufWriter<std::fs::File>, rx: mpsc::Receive
                 obj.insert("statusCode".into(), json!(fetched.status));
                 obj.insert("contentType".into(), json!(fetched.header("content-type")));
                 obj.insert("bytes".into(), json!(fetched.body.len()));
+                obj.insert("rendered".into(), json!(fetched.rendered));
                 obj.insert("elapsedMs".into(), json!(fetched.elapsed.as_millis() as u64));
                 obj.insert("file".into(), json!(format!("pages/{}", rel.display())));
             }

@@ -151,6 +151,7 @@ mod tests {
                 headers: retry_after.map(|v| ("retry-after".to_owned(), v.to_owned())).into_iter().collect(),
                 body: bytes::Bytes::new(),
                 elapsed: Duration::ZERO,
+                rendered: false,
             })
         }
     }

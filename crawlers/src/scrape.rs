@@ -299,7 +299,7 @@ impl From<FetchedPage> for Loaded {
             headers: p.headers,
             body: p.body.to_vec(),
             elapsed: p.elapsed,
-            rendered: false,
+            rendered: p.rendered,
             screenshot: None,
         }
     }
@@ -379,15 +379,20 @@ impl Scraper {
 /// Whether an HTTP answer is an app shell: HTML with scripts and next to no text, whose
 /// content only exists once JavaScript has run.
 pub fn is_app_shell(page: &Loaded) -> bool {
-    let html_type = page.content_type().is_none_or(|ct| ct.contains("html"));
-    if !html_type || page.body.len() > 512 * 1024 || !(200..300).contains(&page.status) {
+    app_shell(page.status, page.content_type(), &page.body)
+}
+
+/// [`is_app_shell`] on the parts of an answer, for callers that hold a [`FetchedPage`].
+pub(crate) fn app_shell(status: u16, content_type: Option<&str>, body: &[u8]) -> bool {
+    let html_type = content_type.is_none_or(|ct| ct.contains("html"));
+    if !html_type || body.len() > 512 * 1024 || !(200..300).contains(&status) {
         return false;
     }
-    let has_script = memchr::memmem::find(&page.body, b"<script").is_some();
+    let has_script = memchr::memmem::find(body, b"<script").is_some();
     if !has_script {
         return false;
     }
-    let input = ace_extractors::Input { bytes: &page.body, content_type: page.content_type(), base_url: None };
+    let input = ace_extractors::Input { bytes: body, content_type, base_url: None };
     let opts = ace_extractors::Options { formats: vec![ace_extractors::OutputFormat::Text], schema: None, only_main_content: false };
     match ace_extractors::extract(&input, &opts) {
         Ok(out) => out.text.unwrap_or_default().split_whitespace().map(str::len).sum::<usize>() < 80,

@@ -193,33 +193,24 @@ pub fn job_document(job: &JobRecord, artifacts: Option<&[ArtifactRecord]>) -> Jo
     }
 }
 
-/// The body of a job's completion webhook, or `None` when the job's webhook does not want
-/// this outcome. Jobs submitted through Firecrawl's API (`options.webhookShape` is
-/// `"firecrawl"`) get Firecrawl's event shape (`crawl.completed`, `batch_scrape.failed`, ...,
-/// with the caller's `metadata`); every other job gets its job document.
-pub fn webhook_body(job: &JobRecord, document: &serde_json::Value) -> Option<serde_json::Value> {
-    if job.options.get("webhookShape").and_then(serde_json::Value::as_str) != Some("firecrawl") {
-        return Some(document.clone());
+/// One webhook delivery to queue: the event it announces (sent as `X-Ace-Event`) and its body.
+#[derive(Debug, Clone, PartialEq)]
+pub struct WebhookEvent {
+    /// `job.done` for a job's document; Firecrawl's event type (`crawl.page`, ...) otherwise.
+    pub event: String,
+    /// What is POSTed.
+    pub body: serde_json::Value,
+}
+
+/// The completion webhook of a finished job, or `None` when its webhook does not want this
+/// outcome. Jobs submitted through Firecrawl's API get Firecrawl's event
+/// ([`crate::firecrawl::events`]: `crawl.completed`, `batch_scrape.failed`, ..., with the
+/// caller's `metadata`); every other job gets its job `document` as a `job.done` event.
+pub fn webhook_body(job: &JobRecord, document: &serde_json::Value) -> Option<WebhookEvent> {
+    if crate::firecrawl::events::is_firecrawl_webhook(job) {
+        return crate::firecrawl::events::finished(job, job.finished_at.unwrap_or_else(now_ms));
     }
-    let succeeded = job.status == JobStatus::Succeeded;
-    let outcome = if succeeded { "completed" } else { "failed" };
-    if let Some(events) = job.options.get("webhookEvents").and_then(serde_json::Value::as_array) {
-        if !events.iter().any(|e| e.as_str() == Some(outcome)) {
-            return None;
-        }
-    }
-    let prefix = if job.kind == JobKind::Crawl.as_str() { "crawl" } else { "batch_scrape" };
-    let mut body = serde_json::json!({
-        "success": succeeded,
-        "type": format!("{prefix}.{outcome}"),
-        "id": job.id,
-        "data": [],
-        "metadata": job.options.get("webhookMetadata").cloned().unwrap_or(serde_json::json!({})),
-    });
-    if !succeeded {
-        body["error"] = serde_json::json!(job.error.clone().unwrap_or_else(|| job.status.as_str().to_owned()));
-    }
-    Some(body)
+    Some(WebhookEvent { event: "job.done".into(), body: document.clone() })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! A crawl job's stored frontier against a real SQLite store: pages, done marks and
-//! discovered URLs land together and only under the lease; a takeover keeps them.
+//! discovered URLs land together and only under the lease; a takeover or a retry keeps them,
+//! and the end of the job (success, failure or cancellation) drops them.
 
 use ace_orchestrator::store::*;
 use serde_json::json;
@@ -11,15 +12,19 @@ fn row(url: &str, seq: i64) -> FrontierRow {
     FrontierRow { url: url.into(), depth: 1, parent: Some("http://e.com/".into()), seq, done: false }
 }
 
-#[tokio::test]
-async fn pages_and_their_links_land_together_under_the_lease_and_survive_a_takeover() {
-    let dir = tempfile::tempdir().unwrap();
-    let s = SqliteStore::open(&format!("sqlite://{}", dir.path().join("f.db").display())).await.unwrap();
+/// A store in `dir` with tenant `t`.
+async fn store(dir: &std::path::Path) -> SqliteStore {
+    let s = SqliteStore::open(&format!("sqlite://{}", dir.join("f.db").display())).await.unwrap();
     let t = TenantRecord { id: "t".into(), name: "t".into(), plan: "pro".into(), created_at: T0 };
     let key = KeyRecord { id: "k".into(), tenant_id: Some("t".into()), prefix: "p".into(), hash: "h".into(), created_at: T0, revoked_at: None };
     s.create_tenant(&t, 10, &key).await.unwrap();
+    s
+}
+
+/// Queues crawl job `id` at `T0`.
+async fn crawl_job(s: &SqliteStore, id: &str) {
     let job = NewJob {
-        id: "j".into(),
+        id: id.into(),
         tenant_id: "t".into(),
         kind: "crawl".into(),
         url: "http://e.com/".into(),
@@ -27,10 +32,17 @@ async fn pages_and_their_links_land_together_under_the_lease_and_survive_a_takeo
         webhook_url: None,
         webhook_secret: None,
         idempotency_key: None,
-        request_hash: "j".into(),
+        request_hash: id.into(),
         max_attempts: 3,
     };
     s.create_job(&job, T0).await.unwrap();
+}
+
+#[tokio::test]
+async fn pages_and_their_links_land_together_under_the_lease_and_survive_a_takeover() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    crawl_job(&s, "j").await;
     s.claim_job("A", T0, T0 + LEASE).await.unwrap().unwrap();
 
     // The start page discovers 1,200 URLs (several multi-row inserts), one of them twice.
@@ -57,4 +69,36 @@ async fn pages_and_their_links_land_together_under_the_lease_and_survive_a_takeo
     assert_eq!(s.results("j", -1, 100).await.unwrap().len(), 2, "a crawl's recorded pages are kept");
     assert_eq!(s.crawl_frontier("j").await.unwrap().len(), 1201);
     assert!(!s.add_crawl_page("j", "A", &rec, &rec, "http://e.com/p2", &[]).await.unwrap(), "A is fenced out now");
+}
+
+#[tokio::test]
+async fn the_frontier_outlives_a_retry_and_ends_with_its_job() {
+    let dir = tempfile::tempdir().unwrap();
+    let s = store(dir.path()).await;
+    let rec = json!({ "url": "http://e.com/" });
+    let links = [row("http://e.com/a", 1), row("http://e.com/b", 2)];
+    let retry = Finish::Retry { run_at: T0, code: "network_error".into(), message: "reset".into() };
+    let ends = [
+        ("ok", Some(Finish::Succeeded { usage: Vec::new(), summary: "done".into() })),
+        ("bad", Some(Finish::Failed { code: "invalid_request".into(), message: "no".into() })),
+        ("gone", None),
+    ];
+    for (id, end) in ends {
+        crawl_job(&s, id).await;
+        // Each job is claimed, records its start page, and fails in a way worth retrying.
+        let claimed = s.claim_job(id, T0, T0 + LEASE).await.unwrap().unwrap();
+        assert_eq!(claimed.id, id);
+        assert!(s.add_crawl_page(id, id, &rec, &rec, "http://e.com/", &links).await.unwrap());
+        assert!(s.finish_job(id, id, &retry, T0).await.unwrap().is_some());
+        assert_eq!(s.crawl_frontier(id).await.unwrap().len(), 3, "{id}: a retry resumes from the frontier");
+
+        s.claim_job(id, T0 + 1, T0 + LEASE).await.unwrap().unwrap();
+        assert_eq!(s.crawl_frontier(id).await.unwrap().len(), 3, "{id}");
+        match end {
+            Some(finish) => assert!(s.finish_job(id, id, &finish, T0 + 2).await.unwrap().is_some()),
+            None => assert!(matches!(s.cancel_job("t", id, T0 + 2).await.unwrap(), CancelOutcome::Cancelled(_))),
+        }
+        assert!(s.crawl_frontier(id).await.unwrap().is_empty(), "{id}: the frontier ends with the job");
+        assert_eq!(s.results(id, -1, 10).await.unwrap().len(), 1, "{id}: the results stay");
+    }
 }

@@ -28,7 +28,18 @@ pub struct CreateJob {
     pub kind: String,
     /// The target, http or https.
     pub url: String,
-    /// Kind-specific options (scrape: `timeout` in ms, `headers`).
+    /// Kind-specific options. scrape: `formats`, `onlyMainContent`, `includeTags`,
+    /// `excludeTags`, `waitFor`, `timeout` (ms), `headers`, `actions`, `mobile`, `render`, or
+    /// `urls` for a batch. crawl: `limit`, `maxDepth`, `includePaths`, `excludePaths` (regexes
+    /// on the path), `allowExternalLinks`, `allowSubdomains`, `crawlEntireDomain`,
+    /// `ignoreRobotsTxt`, `sitemap` (include, skip, only), `delay` (seconds), `maxConcurrency`,
+    /// `timeout`, `headers`, `scrapeOptions` (each page's record becomes a document in its
+    /// formats) and `render`: `auto` (the default) loads a page over HTTP and renders it in the
+    /// browser pool when it is an app shell whose content needs JavaScript, `always` renders
+    /// every HTML page, `never` only fetches over HTTP; links are then followed from the
+    /// rendered page, and each record says whether it was `rendered`. A crawl's `render` may
+    /// also sit in its `scrapeOptions` (Firecrawl's shape). Without the browser pool, `auto`
+    /// fetches over HTTP and `always` is refused.
     #[serde(default)]
     #[schema(value_type = Option<Object>)]
     pub options: Option<Value>,

@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use ace_crawlers::{FetchOptions, Fetcher};
+use ace_crawlers::{FetchOptions, Fetcher, Renderer};
 use ace_finance::{Metric, UsageEvent};
 use async_trait::async_trait;
 use serde_json::{json, Value};
@@ -10,16 +10,20 @@ use tokio_util::sync::CancellationToken;
 use url::Url;
 
 use ace_crawlers::checkpoint::{CrawlCheckpoint, QueuedUrl};
-use ace_crawlers::scrape::{Format, ScrapeOptions};
+use ace_crawlers::scrape::{Format, RenderMode, ScrapeOptions};
 use ace_crawlers::sitemap::SitemapMode;
 
-use super::options::scrape_options;
+use super::options::{render_mode, scrape_options};
 use super::{fetch_options, Engine, EngineError, EngineReport, JobContext};
 use crate::store::FrontierRow;
 
-/// `crawl`: a site, breadth first, one result per page (see [`ace_crawlers::crawl`]).
+/// `crawl`: a site, breadth first, one result per page (see [`ace_crawlers::crawl`]), its
+/// pages rendered in the browser pool as `render` says when the pool runs.
 pub(super) struct CrawlEngine {
     pub(super) fetcher: Arc<dyn Fetcher>,
+    /// The pool's renderer; `None` when Chromium is not running (`auto` then fetches over HTTP
+    /// only, as a scrape does, and `always` is refused).
+    pub(super) renderer: Option<Arc<dyn Renderer>>,
     pub(super) defaults: FetchOptions,
 }
 
@@ -33,6 +37,7 @@ const MAX_DELAY_SECONDS: f64 = 600.0;
 impl Engine for CrawlEngine {
     fn validate(&self, options: &Value) -> Result<(), String> {
         crawl_options(options, &self.defaults).map_err(|e| e.to_string())?;
+        self.renderer_for(options).map_err(|e| e.to_string())?;
         page_scrape_options(options, &self.defaults).map(drop).map_err(|e| e.to_string())
     }
 
@@ -49,14 +54,20 @@ impl Engine for CrawlEngine {
         if resumed > 0 {
             tracing::info!(job = %ctx.job.id, done = resumed, queued = checkpoint.queued.len(), "resuming crawl from its recorded frontier");
         }
-        let crawler = Crawler::new(self.fetcher.clone(), opts);
+        let mut crawler = Crawler::new(self.fetcher.clone(), opts);
+        if let Some((renderer, mode)) = self.renderer_for(&ctx.job.options)? {
+            crawler = crawler.with_renderer(renderer, mode);
+        }
+        // Renders by earlier, interrupted attempts are billed with this one, as their pages are.
+        let resumed_rendered = if resumed > 0 { ctx.recorded().await?.iter().filter(|r| r["rendered"] == true).count() as i64 } else { 0 };
         let (tx, mut rx) = tokio::sync::mpsc::channel(64);
         let stop = CancellationToken::new();
         let crawl = crawler.resume(start, checkpoint, tx, stop.clone());
         let record_pages = async {
-            let mut fetched = 0i64;
+            let (mut fetched, mut rendered) = (0i64, 0i64);
             while let Some(page) = rx.recv().await {
                 fetched += 1;
+                rendered += i64::from(page.result.as_ref().is_ok_and(|p| p.rendered));
                 let record = page_record(&page, scrape.as_ref());
                 let summary = json!({ "url": page.url.as_str(), "statusCode": record.get("statusCode"), "depth": page.depth });
                 let discovered: Vec<FrontierRow> = page
@@ -80,15 +91,20 @@ impl Engine for CrawlEngine {
                     return Err(e);
                 }
             }
-            Ok(fetched)
+            Ok((fetched, rendered))
         };
         let (summary, recorded) = tokio::join!(crawl, record_pages);
-        let fetched = recorded?;
+        let (fetched, rendered) = recorded?;
+        let rendered = rendered + resumed_rendered;
+        // Pages recorded by earlier, interrupted attempts were never billed: bill them now.
+        let mut usage = vec![UsageEvent { metric: Metric::PagesFetched, quantity: fetched + resumed }];
+        if rendered > 0 {
+            usage.push(UsageEvent { metric: Metric::PagesRendered, quantity: rendered });
+        }
         Ok(EngineReport {
-            // Pages recorded by earlier, interrupted attempts were never billed: bill them now.
-            usage: vec![UsageEvent { metric: Metric::PagesFetched, quantity: fetched + resumed }],
+            usage,
             summary: format!(
-                "{} pages ({resumed} before a resume), {} errors, {} disallowed by robots.txt, {} trap URLs skipped, {} from sitemaps",
+                "{} pages ({resumed} before a resume, {rendered} rendered), {} errors, {} disallowed by robots.txt, {} trap URLs skipped, {} from sitemaps",
                 fetched + resumed,
                 summary.errors,
                 summary.disallowed_by_robots,
@@ -96,6 +112,29 @@ impl Engine for CrawlEngine {
                 summary.sitemap_urls
             ),
         })
+    }
+}
+
+/// How a crawl's pages are rendered: the pool's renderer, in a mode other than `never`.
+type PageRendering = (Arc<dyn Renderer>, RenderMode);
+
+impl CrawlEngine {
+    /// The renderer and mode a crawl's pages are loaded with, or `None` for plain HTTP.
+    /// `render` is read from the options, or (Firecrawl's shape) from `scrapeOptions`; it
+    /// defaults to `auto`, which renders app shells when the pool runs, as a scrape does.
+    fn renderer_for(&self, options: &Value) -> Result<Option<PageRendering>, EngineError> {
+        let asked = match render_mode(options)? {
+            Some(mode) => Some(mode),
+            None => options.get("scrapeOptions").map(render_mode).transpose()?.flatten(),
+        };
+        match (asked.unwrap_or_default(), &self.renderer) {
+            (RenderMode::Never, _) | (RenderMode::Auto, None) => Ok(None),
+            (RenderMode::Always, None) => Err(EngineError::Fatal {
+                code: "invalid_request".into(),
+                message: "render \"always\" needs the browser, and the browser pool is not running".into(),
+            }),
+            (mode, Some(renderer)) => Ok(Some((renderer.clone(), mode))),
+        }
     }
 }
 
@@ -179,8 +218,8 @@ fn crawl_options(options: &Value, defaults: &FetchOptions) -> Result<ace_crawler
 }
 
 /// The `scrapeOptions` of a crawl (Firecrawl's): when given, every page's record is a
-/// document in those formats. Crawled pages come over HTTP, so options that need the browser
-/// are refused.
+/// document in those formats. A crawl loads pages over HTTP or renders them as `render` says,
+/// but takes no screenshots and runs no actions, so the options that need those are refused.
 fn page_scrape_options(options: &Value, defaults: &FetchOptions) -> Result<Option<ScrapeOptions>, EngineError> {
     let Some(scrape) = options.get("scrapeOptions").filter(|v| !v.is_null()) else { return Ok(None) };
     let mut opts = scrape_options(scrape, defaults)?;
@@ -188,7 +227,10 @@ fn page_scrape_options(options: &Value, defaults: &FetchOptions) -> Result<Optio
         opts.formats = vec![Format::Markdown];
     }
     if let Some(what) = opts.needs_browser() {
-        return Err(EngineError::Fatal { code: "invalid_request".into(), message: format!("scrapeOptions: {what} needs the browser, and crawls fetch pages over HTTP") });
+        return Err(EngineError::Fatal {
+            code: "invalid_request".into(),
+            message: format!("scrapeOptions: {what} is not available in crawls, which load each page over HTTP or render it (render: auto, always or never)"),
+        });
     }
     Ok(Some(opts))
 }
@@ -227,6 +269,7 @@ fn page_record(page: &ace_crawlers::crawl::CrawledPage, scrape: Option<&ScrapeOp
             obj.insert("contentType".into(), json!(p.header("content-type")));
             obj.insert("title".into(), json!(title));
             obj.insert("bytes".into(), json!(p.body.len()));
+            obj.insert("rendered".into(), json!(p.rendered));
             obj.insert("elapsedMs".into(), json!(p.elapsed.as_millis() as u64));
         }
         Err(e) => {

@@ -108,11 +108,11 @@ impl Engines {
     /// The engines that exist today, wired to `fetcher` and, when a browser pool runs, to
     /// `renderer`.
     pub fn standard(fetcher: Arc<dyn Fetcher>, renderer: Option<Arc<dyn Renderer>>, defaults: FetchOptions) -> Engines {
-        let scraper = ace_crawlers::scrape::Scraper::new(fetcher.clone(), renderer);
+        let scraper = ace_crawlers::scrape::Scraper::new(fetcher.clone(), renderer.clone());
         Engines::default()
             .with(JobKind::Scrape, Arc::new(scrape::ScrapeEngine { scraper, defaults: defaults.clone() }))
             .with(JobKind::Replicate, Arc::new(replicate::ReplicateEngine { fetcher: fetcher.clone(), defaults: defaults.clone(), originals: None, copies: None }))
-            .with(JobKind::Crawl, Arc::new(crawl::CrawlEngine { fetcher: fetcher.clone(), defaults: defaults.clone() }))
+            .with(JobKind::Crawl, Arc::new(crawl::CrawlEngine { fetcher: fetcher.clone(), renderer, defaults: defaults.clone() }))
             .with(JobKind::Map, Arc::new(map::MapEngine { fetcher, defaults }))
     }
 

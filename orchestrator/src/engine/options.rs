@@ -99,13 +99,22 @@ pub(crate) fn scrape_options(options: &Value, defaults: &FetchOptions) -> Result
         Some(_) => return Err(bad("options.actions must be a list of action objects".into())),
     }
     opts.mobile = options.get("mobile").and_then(Value::as_bool).unwrap_or(false);
-    match options.get("render") {
-        None | Some(Value::Null) => {}
-        Some(Value::Bool(b)) => opts.render = if *b { RenderMode::Always } else { RenderMode::Never },
-        Some(Value::String(s)) => opts.render = RenderMode::parse(s).ok_or_else(|| bad("options.render must be auto, always or never".into()))?,
-        Some(_) => return Err(bad("options.render must be auto, always or never".into())),
+    if let Some(mode) = render_mode(options)? {
+        opts.render = mode;
     }
     Ok(opts)
+}
+
+/// Reads `render` (`auto`, `always` or `never`; `true` and `false` for always and never), if
+/// the options give it.
+pub(crate) fn render_mode(options: &Value) -> Result<Option<RenderMode>, EngineError> {
+    let bad = || EngineError::Fatal { code: "invalid_request".into(), message: "options.render must be auto, always or never".into() };
+    match options.get("render") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::Bool(b)) => Ok(Some(if *b { RenderMode::Always } else { RenderMode::Never })),
+        Some(Value::String(s)) => RenderMode::parse(s).map(Some).ok_or_else(bad),
+        Some(_) => Err(bad()),
+    }
 }
 
 #[cfg(test)]

@@ -13,9 +13,11 @@
 //!   crawl.
 //! - `POST /v{1,2}/map` runs a `map` job and answers its URLs (strings in v1, objects in v2).
 //!
-//! Tenancy, rate limits, quotas, retries, webhooks and usage are the queue's, as for any job.
+//! Tenancy, rate limits, quotas, retries, webhooks and usage are the queue's, as for any job;
+//! a Firecrawl webhook gets Firecrawl's events ([`events`]).
 
 mod crawl;
+pub(crate) mod events;
 mod map;
 mod scrape;
 
@@ -109,10 +111,13 @@ pub(crate) fn take_url(map: &mut Map<String, Value>) -> Result<String, ApiError>
     }
 }
 
-/// Firecrawl's `webhook`: a URL, or `{"url", "metadata", "events"}`. The job remembers to
-/// post Firecrawl's event shape on completion ([`crate::model::webhook_body`]): the
-/// `completed` or `failed` event, with the caller's metadata; per-page events are not sent.
+/// Firecrawl's `webhook`: a URL, or `{"url", "metadata", "events", "secret"}`. The job
+/// remembers to post Firecrawl's events ([`events`]) with the caller's metadata, only those
+/// named in `events` (`started`, `page`, `completed`, `failed`) when it is given. `secret`
+/// (this service's addition) signs each delivery as a job webhook's secret does
+/// (`X-Ace-Signature`).
 pub(crate) fn take_webhook(map: &mut Map<String, Value>) -> Result<Option<crate::api::jobs::WebhookSpec>, ApiError> {
+    let mut secret = None;
     let url = match map.remove("webhook") {
         None | Some(Value::Null) => return Ok(None),
         Some(Value::String(url)) => url,
@@ -123,6 +128,11 @@ pub(crate) fn take_webhook(map: &mut Map<String, Value>) -> Result<Option<crate:
             if let Some(events) = o.get("events").filter(|e| e.is_array()) {
                 map.insert("webhookEvents".into(), events.clone());
             }
+            secret = match o.get("secret") {
+                None | Some(Value::Null) => None,
+                Some(Value::String(s)) => Some(s.clone()),
+                Some(_) => return Err(ApiError::new(Code::InvalidRequest, "webhook.secret must be a string")),
+            };
             match o.get("url") {
                 Some(Value::String(url)) => url.clone(),
                 _ => return Err(ApiError::new(Code::InvalidRequest, "webhook.url must be a string")),
@@ -131,7 +141,7 @@ pub(crate) fn take_webhook(map: &mut Map<String, Value>) -> Result<Option<crate:
         Some(_) => return Err(ApiError::new(Code::InvalidRequest, "webhook must be a URL or an object with a url")),
     };
     map.insert("webhookShape".into(), Value::String("firecrawl".into()));
-    Ok(Some(crate::api::jobs::WebhookSpec { url, secret: None }))
+    Ok(Some(crate::api::jobs::WebhookSpec { url, secret }))
 }
 
 /// A Firecrawl document from a page result: the formats it holds and its metadata.

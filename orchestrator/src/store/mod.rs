@@ -251,7 +251,10 @@ pub struct WebhookDelivery {
     pub url: String,
     /// HMAC key.
     pub secret: Option<String>,
-    /// Body (the job document).
+    /// What it announces: `job.done` (the body is the job document) or one of Firecrawl's
+    /// events (`crawl.page`, ...).
+    pub event: String,
+    /// Body.
     pub body: String,
     /// Attempts so far, this one excluded.
     pub attempts: i64,
@@ -322,24 +325,29 @@ pub trait Store: Send + Sync + 'static {
     async fn get_job(&self, tenant_id: Option<&str>, id: &str) -> Result<Option<JobRecord>, StoreError>;
     /// A tenant's jobs, newest first.
     async fn list_jobs(&self, tenant_id: &str, filter: &JobFilter) -> Result<Vec<JobRecord>, StoreError>;
-    /// Cancels a queued or running job; its webhook and `done` event are queued with it.
+    /// Cancels a queued or running job; its webhook and `done` event are queued with it, and
+    /// its crawl frontier is dropped.
     async fn cancel_job(&self, tenant_id: &str, id: &str, now: i64) -> Result<CancelOutcome, StoreError>;
 
     /// Claims the next due job (or one whose lease ran out) for `worker` until `lease_until`.
+    /// The first claim of a job queues its Firecrawl webhook's `started` event.
     async fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> Result<Option<JobRecord>, StoreError>;
     /// Extends a lease; false when the worker no longer holds it (cancelled, or reclaimed).
     async fn renew_lease(&self, job_id: &str, worker: &str, lease_until: i64) -> Result<bool, StoreError>;
     /// Records a claimed job's outcome (fenced). `None` when the worker no longer held it.
+    /// A terminal outcome drops the job's crawl frontier: it only serves resuming.
     async fn finish_job(&self, job_id: &str, worker: &str, finish: &Finish, now: i64) -> Result<Option<JobRecord>, StoreError>;
     /// Hands a job back to the queue without counting the attempt (shutdown).
     async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool, StoreError>;
     /// Sets progress (fenced) and adds a `progress` event: for totals, or units that are not pages.
     async fn set_progress(&self, job_id: &str, worker: &str, done: i64, total: Option<i64>) -> Result<bool, StoreError>;
-    /// Appends a result record (fenced), counts it in `progress_done`, and adds a `page` event.
+    /// Appends a result record (fenced), counts it in `progress_done`, and adds a `page` event
+    /// (and queues the page's webhook event, for a Firecrawl webhook that wants it).
     async fn add_result(&self, job_id: &str, worker: &str, record: &Value, event: &Value) -> Result<bool, StoreError>;
     /// Records one crawled page in one transaction (fenced): its result, as
-    /// [`add_result`](Self::add_result) does, `url` marked done in the job's crawl frontier, and
-    /// the URLs the page `discovered` queued (those already known are left as they are).
+    /// [`add_result`](Self::add_result) does (webhook event included), `url` marked done in
+    /// the job's crawl frontier, and the URLs the page `discovered` queued (those already
+    /// known are left as they are).
     async fn add_crawl_page(
         &self,
         job_id: &str,
@@ -349,7 +357,8 @@ pub trait Store: Send + Sync + 'static {
         url: &str,
         discovered: &[FrontierRow],
     ) -> Result<bool, StoreError>;
-    /// A crawl job's frontier, done URLs included, in discovery order.
+    /// A crawl job's frontier, done URLs included, in discovery order; empty once the job
+    /// has ended.
     async fn crawl_frontier(&self, job_id: &str) -> Result<Vec<FrontierRow>, StoreError>;
     /// Lists an artifact written to disk (fenced).
     async fn add_artifact(&self, job_id: &str, worker: &str, artifact: &ArtifactRecord) -> Result<bool, StoreError>;

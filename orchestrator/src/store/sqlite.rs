@@ -14,7 +14,7 @@ use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::sql::{Dialect, Due, HELD, JOB_COLUMNS};
 use super::*;
-use crate::model::{job_document, webhook_body, JobStatus};
+use crate::model::{job_document, webhook_body, JobStatus, WebhookEvent};
 
 /// SQLite behind the [`Store`] interface.
 ///
@@ -188,23 +188,44 @@ async fn artifacts_in(tx: &mut Tx, job_id: &str) -> Result<Vec<ArtifactRecord>, 
         .collect()
 }
 
-/// Writes what every terminal outcome shares: the `done` event and the webhook delivery.
+/// Writes what every terminal outcome shares: the `done` event, the webhook delivery, and
+/// the end of the job's crawl frontier, which only a resumed attempt reads.
 async fn announce_done(tx: &mut Tx, job: &JobRecord, now: i64) -> Result<(), StoreError> {
     let artifacts = artifacts_in(tx, &job.id).await?;
     let doc = serde_json::to_value(job_document(job, Some(&artifacts)))
         .map_err(|e| StoreError::Corrupt { column: "jobs", detail: e.to_string() })?;
     insert_event(tx, &job.id, "done", &doc, now).await?;
-    if let (Some(url), Some(body)) = (&job.webhook_url, webhook_body(job, &doc)) {
-        sqlx::query("INSERT INTO webhook_deliveries (job_id, url, secret, body, next_attempt_at) VALUES ($1, $2, $3, $4, $5)")
-            .bind(&job.id)
-            .bind(url)
-            .bind(&job.webhook_secret)
-            .bind(body.to_string())
-            .bind(now)
-            .execute(&mut **tx)
-            .await?;
-    }
+    queue_webhook(tx, job, webhook_body(job, &doc), now).await?;
+    sqlx::query("DELETE FROM crawl_frontier WHERE job_id = $1").bind(&job.id).execute(&mut **tx).await?;
     Ok(())
+}
+
+/// Queues `event` for `job`'s webhook, if the job has one and there is an event.
+async fn queue_webhook(tx: &mut Tx, job: &JobRecord, event: Option<WebhookEvent>, now: i64) -> Result<(), StoreError> {
+    let (Some(url), Some(event)) = (&job.webhook_url, event) else { return Ok(()) };
+    sqlx::query("INSERT INTO webhook_deliveries (job_id, url, secret, event, body, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6)")
+        .bind(&job.id)
+        .bind(url)
+        .bind(&job.webhook_secret)
+        .bind(&event.event)
+        .bind(event.body.to_string())
+        .bind(now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
+/// Queues the webhook event of a page just recorded for job `job_id`. Only Firecrawl's
+/// webhooks announce pages; a job without a webhook costs one indexed lookup that finds
+/// nothing.
+async fn announce_page(tx: &mut Tx, job_id: &str, record: &Value, now: i64) -> Result<(), StoreError> {
+    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND webhook_url IS NOT NULL"))
+        .bind(job_id)
+        .fetch_optional(&mut **tx)
+        .await?;
+    let Some(row) = row else { return Ok(()) };
+    let job = job_from_row(&row)?;
+    queue_webhook(tx, &job, crate::firecrawl::events::page(&job, record, now), now).await
 }
 
 async fn close_tasks(tx: &mut Tx, job_id: &str, status: TaskStatus, outcome: &str, now: i64) -> Result<(), StoreError> {
@@ -516,6 +537,10 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         insert_event(&mut tx, &job.id, "progress", &progress_event(&job, json!({})), now).await?;
+        // `started_at` is set by the first claim only; a takeover or a retry starts nothing new.
+        if job.started_at == Some(now) {
+            queue_webhook(&mut tx, &job, crate::firecrawl::events::started(&job, now), now).await?;
+        }
         tx.commit().await?;
         Ok(Some(job))
     }
@@ -641,6 +666,7 @@ impl Store for SqliteStore {
         }
         sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
         insert_event(&mut tx, job_id, "page", event, now).await?;
+        announce_page(&mut tx, job_id, record, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -670,6 +696,7 @@ impl Store for SqliteStore {
         }
         sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
         insert_event(&mut tx, job_id, "page", event, now).await?;
+        announce_page(&mut tx, job_id, record, now).await?;
         // The page's own row may be missing (the start page, or a frontier written before
         // this table existed): insert it done, or mark it done.
         sqlx::query(
@@ -826,7 +853,7 @@ impl Store for SqliteStore {
         sqlx::query(
             "UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id IN ( \
                  SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $3) \
-             RETURNING id, job_id, url, secret, body, attempts",
+             RETURNING id, job_id, url, secret, event, body, attempts",
         )
         .bind(now)
         .bind(hold_until)
@@ -840,6 +867,7 @@ impl Store for SqliteStore {
                 job_id: row.try_get("job_id")?,
                 url: row.try_get("url")?,
                 secret: row.try_get("secret")?,
+                event: row.try_get("event")?,
                 body: row.try_get("body")?,
                 attempts: row.try_get("attempts")?,
             })
