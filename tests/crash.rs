@@ -96,3 +96,46 @@ async fn separate_worker_process_runs_jobs_queued_by_an_api_only_node() {
     assert_eq!(doc["status"], "succeeded", "{doc}");
     assert_eq!(site.state.hits("/page/remote"), 1);
 }
+
+/// kill -9 gives the service no chance to stop its browsers: Linux must (the launch asks it
+/// to kill each Chromium when its parent goes), or every crash would leave browsers running.
+#[tokio::test]
+async fn killed_service_leaves_no_browser_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let site = FixtureServer::start().await;
+    let mut svc = Service::start(dir.path(), &[]);
+    let (_, key) = svc.tenant("pro").await;
+    let r = svc.client.post(svc.url("/v1/content")).bearer_auth(&key).json(&json!({ "url": site.url("/app-shell") })).send().await.unwrap();
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let browsers = chromium_children(svc.pid());
+    assert!(!browsers.is_empty(), "the render ran in a browser the service started");
+    svc.kill9();
+    eventually(MINUTE, "the dead service's browsers are gone", || async {
+        browsers.iter().all(|pid| !alive(*pid)).then_some(())
+    })
+    .await;
+}
+
+/// Chromium processes whose parent is `pid` (Linux /proc).
+fn chromium_children(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let Ok(p) = entry.file_name().to_string_lossy().parse::<u32>() else { continue };
+        let Ok(stat) = std::fs::read_to_string(format!("/proc/{p}/stat")) else { continue };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after its ')'.
+        let Some((head, rest)) = stat.rsplit_once(')') else { continue };
+        let ppid = rest.split_whitespace().nth(1).and_then(|v| v.parse::<u32>().ok());
+        if ppid == Some(pid) && head.contains("chrom") {
+            found.push(p);
+        }
+    }
+    found
+}
+
+/// Whether `pid` is a live process (a zombie counts as gone: it no longer runs).
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|s| s.rsplit_once(')').map(|(_, rest)| rest.split_whitespace().next() != Some("Z")))
+        .unwrap_or(false)
+}

@@ -48,8 +48,11 @@ pub(crate) async fn launch(executable: &Path) -> Result<Process, BrowserError> {
     if !executable.exists() {
         return Err(fail("the executable does not exist; install Chromium (apt-get install -y chromium) or set the pool's executable".into()));
     }
-    let profile = tempfile::Builder::new().prefix("ace-chromium-").tempdir().map_err(|e| fail(format!("temp profile: {e}")))?;
-    let mut child = Command::new(executable)
+    sweep_stale_profiles();
+    let profile = tempfile::Builder::new().prefix(PROFILE_PREFIX).tempdir().map_err(|e| fail(format!("temp profile: {e}")))?;
+    let mut command = Command::new(executable);
+    die_with_parent(&mut command);
+    let mut child = command
         .args(FLAGS)
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("about:blank")
@@ -87,6 +90,67 @@ pub(crate) async fn launch(executable: &Path) -> Result<Process, BrowserError> {
         }
     });
     Ok(Process { child, pid, ws_url, profile })
+}
+
+/// Profile folders are named with this prefix in the temporary folder.
+const PROFILE_PREFIX: &str = "ace-chromium-";
+
+/// Makes Linux kill Chromium when the thread that started it ends: a pool whose process
+/// is killed outright (`kill -9`, the OOM killer) would otherwise leave its browsers running
+/// for good. Pools launch from runtime threads, which live as long as the runtime.
+#[cfg(target_os = "linux")]
+#[allow(unsafe_code)]
+fn die_with_parent(command: &mut Command) {
+    // SAFETY: the closure runs in the child between fork and exec, where only
+    // async-signal-safe calls are allowed; prctl is a plain system call that allocates
+    // nothing and takes no locks.
+    unsafe {
+        command.pre_exec(|| {
+            if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) == -1 {
+                return Err(std::io::Error::last_os_error());
+            }
+            Ok(())
+        });
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn die_with_parent(_command: &mut Command) {}
+
+/// Removes the profile folders of browsers that are gone, left by pools that could not
+/// clean up after themselves (a process killed outright). A profile is in use while its
+/// `SingletonLock` (a link to `HOST-PID`) names a live process; folders without one are
+/// left alone for an hour, the time a launch might take to create it. Once per process.
+fn sweep_stale_profiles() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| sweep_stale_profiles_in(&std::env::temp_dir()));
+}
+
+fn sweep_stale_profiles_in(folder: &Path) {
+    let Ok(dir) = std::fs::read_dir(folder) else { return };
+    for entry in dir.flatten() {
+        let name = entry.file_name();
+        if !name.to_string_lossy().starts_with(PROFILE_PREFIX) {
+            continue;
+        }
+        let path = entry.path();
+        let stale = match std::fs::read_link(path.join("SingletonLock")) {
+            Ok(target) => {
+                let target = target.to_string_lossy().into_owned();
+                let pid = target.rsplit('-').next().and_then(|p| p.parse::<u32>().ok());
+                pid.is_some_and(|pid| !Path::new(&format!("/proc/{pid}")).exists())
+            }
+            Err(_) => entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age > Duration::from_secs(3600)),
+        };
+        if stale {
+            let _ = std::fs::remove_dir_all(&path);
+        }
+    }
 }
 
 /// Kills the process if it still runs and waits for it, so no zombie is left.
@@ -150,4 +214,30 @@ fn pss_of(pid: u32) -> Option<u64> {
     let line = rollup.lines().find(|l| l.starts_with("Pss:"))?;
     let kb: u64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kb * 1024)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_profiles_of_dead_browsers_are_swept() {
+        let tmp = tempfile::tempdir().unwrap();
+        let profile = |name: &str, lock: Option<String>| {
+            let dir = tmp.path().join(name);
+            std::fs::create_dir(&dir).unwrap();
+            std::fs::write(dir.join("Preferences"), "{}").unwrap();
+            if let Some(target) = lock {
+                std::os::unix::fs::symlink(target, dir.join("SingletonLock")).unwrap();
+            }
+            dir
+        };
+        let dead = profile("ace-chromium-dead", Some("host-4194303999".into()));
+        let live = profile("ace-chromium-live", Some(format!("host-{}", std::process::id())));
+        let young = profile("ace-chromium-young", None);
+        let other = profile("someone-else", Some("host-4194303999".into()));
+        sweep_stale_profiles_in(tmp.path());
+        assert!(!dead.exists());
+        assert!(live.exists() && young.exists() && other.exists());
+    }
 }
