@@ -4,7 +4,7 @@
 # same machine. For each: wall time, files, bytes. Then the project's fidelity QA (pixel match,
 # escaped requests, missing references, text similarity) is applied to all three copies on
 # the same sample pages, and our WARC is checked with warcio.
-# Usage: bench/replicate.sh [SAMPLE_PAGES...]    (paths under the book; defaults below)
+# Usage: [RUNS=5] bench/replicate.sh [SAMPLE_PAGES...]    (paths under the book; defaults below)
 # ACE_BIN=path/to/ace-web to use a given build (default: a release build made here).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -48,10 +48,19 @@ timed() { local start end; start=$(date +%s.%N); "$@" >/dev/null 2>"$work/last.e
 stats() { echo "$(find "$1" -type f | wc -l) files, $(du -sb "$1" | cut -f1) bytes"; }
 
 echo "Rust book: $(find "$book" -type f | wc -l) files, $(du -sb "$book" | cut -f1) bytes, served by nginx at $url"
-t=$(timed env ACE_ALLOW_PRIVATE_NETWORKS=1 "$ACE_BIN" replicate "$url" --out "$work/ace" --warc "$work/ace.warc.gz")
-echo "ace-web replicate: ${t}s, $(stats "$work/ace") ($(grep -o 'ace-web replicate: .*' "$work/last.err" | head -1))"
-t=$(timed wget --mirror --convert-links --page-requisites --adjust-extension --no-host-directories -e robots=off -q -P "$work/wget" "$url")
-echo "wget --mirror:     ${t}s, $(stats "$work/wget")"
+# ace-web and wget take a fraction of a second here, where the order of runs (nginx and the
+# page cache warming up) matters: each runs $RUNS times, alternating which goes first, and
+# the median is compared. HTTrack, minutes apart from both, runs once.
+runs=${RUNS:-5}
+ace_times=(); wget_times=()
+run_ace() { rm -rf "$work/ace" "$work/ace.warc.gz"; ace_times+=("$(timed env ACE_ALLOW_PRIVATE_NETWORKS=1 "$ACE_BIN" replicate "$url" --out "$work/ace" --warc "$work/ace.warc.gz")"); cp "$work/last.err" "$work/ace.err"; }
+run_wget() { rm -rf "$work/wget"; wget_times+=("$(timed wget --mirror --convert-links --page-requisites --adjust-extension --no-host-directories -e robots=off -q -P "$work/wget" "$url")"); }
+for i in $(seq "$runs"); do
+  if (( i % 2 )); then run_ace; run_wget; else run_wget; run_ace; fi
+done
+median() { printf '%s\n' "$@" | sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
+echo "ace-web replicate: median $(median "${ace_times[@]}")s of ${runs} (${ace_times[*]}), $(stats "$work/ace"), WARC included ($(grep -o 'ace-web replicate: .*' "$work/ace.err" | head -1))"
+echo "wget --mirror:     median $(median "${wget_times[@]}")s of ${runs} (${wget_times[*]}), $(stats "$work/wget")"
 t=$(timed httrack "$url" -O "$work/httrack" -q -s0 -%v0 "+127.0.0.1:$port/*")
 echo "httrack:           ${t}s, $(stats "$work/httrack")"
 if warcio check "$work/ace.warc.gz"; then echo "warcio check: pass ($(warcio index "$work/ace.warc.gz" | wc -l) records)"; else echo "warcio check: FAIL"; fi
