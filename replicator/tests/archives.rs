@@ -143,3 +143,56 @@ async fn wacz_passes_wacz_validate() {
     assert_eq!(pages.lines().count(), 1 + 3, "{pages}");
     assert!(pages.contains("\"title\":\"Replica fixture\""), "{pages}");
 }
+
+/// The copy the replication benchmark makes of the Rust book (from the toolchain's docs,
+/// served on loopback) gives a WARC that `warcio check` accepts and a WACZ that
+/// `wacz validate` accepts.
+#[tokio::test(flavor = "multi_thread")]
+async fn rust_book_copy_passes_warcio_check_and_wacz_validate() {
+    let sysroot = Command::new("rustc").args(["--print", "sysroot"]).output().expect("rustc");
+    let book = std::path::PathBuf::from(String::from_utf8_lossy(&sysroot.stdout).trim())
+        .join("share/doc/rust/html/book");
+    assert!(
+        book.join("index.html").is_file(),
+        "this test copies the Rust book at {} (rustup component add rust-docs)",
+        book.display()
+    );
+    let server = ace_replicator::qa::serve_copy(book).await.unwrap();
+    let start = Url::parse(&format!("{}/", server.origin)).unwrap();
+    let replica = replicate(
+        common::loopback_fetcher(),
+        start,
+        &ReplicateOptions::default(),
+        &CancellationToken::new(),
+    )
+    .await
+    .unwrap();
+    server.task.abort();
+    assert!(replica.report.pages > 100, "{:#?}", replica.report.pages);
+    // What is missing is only the book's links to the other books, outside this folder.
+    for m in &replica.report.missing {
+        assert_eq!(m.reason, "not_found", "{m:?}");
+    }
+
+    let dir = tempfile::tempdir().unwrap();
+    let warc_path = dir.path().join("book.warc.gz");
+    let mut file = std::fs::File::create(&warc_path).unwrap();
+    ace_replicator::warc::write(&replica.capture, "book.warc.gz", &mut file).unwrap();
+    drop(file);
+    let check = warcio(&["check", warc_path.to_str().unwrap()]);
+    assert!(check.status.success(), "warcio check: {}", String::from_utf8_lossy(&check.stderr));
+    let index = warcio(&["index", warc_path.to_str().unwrap()]);
+    let records = String::from_utf8_lossy(&index.stdout).lines().count();
+    assert_eq!(records, 1 + 2 * replica.capture.exchanges.len());
+
+    let wacz_path = dir.path().join("book.wacz");
+    let file = std::fs::File::create(&wacz_path).unwrap();
+    ace_replicator::wacz::write(&replica.capture, file).unwrap();
+    let out = Command::new("wacz").arg("validate").arg("-f").arg(&wacz_path).output().unwrap();
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    assert!(
+        out.status.success() && text.contains("Validation succeeded"),
+        "wacz validate:\n{text}"
+    );
+}
