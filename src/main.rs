@@ -67,6 +67,9 @@ struct ReplicateArgs {
     /// Load each page in Chromium and keep every response (what scripts load too).
     #[arg(long)]
     render: bool,
+    /// Seconds between two requests to one host (robots.txt Crawl-delay can raise it).
+    #[arg(long, value_name = "SECONDS")]
+    delay: Option<f64>,
     /// With --render: save each page as its DOM after scripts ran (scripts removed).
     #[arg(long, requires = "render")]
     keep_dom: bool,
@@ -518,6 +521,7 @@ async fn replicate(args: ReplicateArgs) -> anyhow::Result<()> {
         ignore_robots_txt: args.ignore_robots,
         keep_dom: args.keep_dom,
         block_external: !args.allow_external,
+        delay: args.delay,
         ..ReplicateOptions::default()
     };
     let fetcher = std::sync::Arc::new(HttpFetcher::new(guard, FetchOptions::default())?);

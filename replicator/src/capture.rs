@@ -2,10 +2,11 @@
 //!
 //! Two kinds of work share one frontier. Pages are followed from `<a href>`-style links
 //! within the start host, breadth first, bounded by `maxPages`, `maxDepth`, include/exclude
-//! regexes on the path and robots.txt. Requisites (what a page or style sheet loads: images,
-//! scripts, styles, fonts, frames) are fetched from any host the fetch guard allows, whatever
-//! the page limits, since a page without them is not a copy; style sheets and frames are read
-//! for their own requisites. Redirects are followed here, one recorded hop at a time, so a
+//! regexes on the path and robots.txt; requests to each origin are spaced by the `delay`
+//! option and the start origin's `Crawl-delay` (the crawler's [`Politeness`]). Requisites
+//! (what a page or style sheet loads: images, scripts, styles, fonts, frames) are fetched
+//! from any host the fetch guard allows, whatever the page limits, since a page without them
+//! is not a copy; style sheets and frames are read for their own requisites. Redirects are followed here, one recorded hop at a time, so a
 //! WARC holds every hop and a loop is reported instead of fetched forever. Every failure
 //! becomes a [`Missing`] entry with the page that referred to it.
 
@@ -14,6 +15,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use ace_crawlers::normalize::normalize;
+use ace_crawlers::politeness::Politeness;
 use ace_crawlers::{FetchError, FetchOptions, Fetcher};
 use bytes::Bytes;
 use chrono::{DateTime, Utc};
@@ -53,7 +55,13 @@ pub struct CaptureLimits {
     pub timeout: Duration,
     /// Keep each rendered page's DOM after scripts ran ([`Capture::doms`]).
     pub keep_dom: bool,
+    /// Time between two requests to one origin; the start origin's robots.txt
+    /// `Crawl-delay` raises it for that origin (up to [`MAX_CRAWL_DELAY`]).
+    pub delay: Option<Duration>,
 }
+
+/// The longest robots.txt `Crawl-delay` obeyed (a site asking for an hour gets this).
+pub const MAX_CRAWL_DELAY: Duration = Duration::from_secs(30);
 
 impl Default for CaptureLimits {
     fn default() -> CaptureLimits {
@@ -68,6 +76,7 @@ impl Default for CaptureLimits {
             ignore_robots: false,
             timeout: Duration::from_secs(30),
             keep_dom: false,
+            delay: None,
         }
     }
 }
@@ -209,6 +218,8 @@ struct Frontier<'a> {
     start: Url,
     limits: &'a CaptureLimits,
     robots: Option<texting_robots::Robot>,
+    /// Per-origin concurrency and delay, the crawler's.
+    politeness: Arc<Politeness>,
     seen: HashSet<Url>,
     queue: VecDeque<Task>,
     pages_queued: u64,
@@ -341,10 +352,12 @@ pub async fn capture(
         fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await
     };
     let mut c = new_capture(&start);
+    let politeness = politeness_for(limits, &start, robots.as_ref());
     let mut f = Frontier {
         start: start.clone(),
         limits,
         robots,
+        politeness,
         seen: HashSet::new(),
         queue: VecDeque::new(),
         pages_queued: 1,
@@ -389,10 +402,14 @@ async fn fetch_all(
             }
             let fetcher = fetcher.clone();
             let opts = fetch_opts.clone();
+            let politeness = f.politeness.clone();
             // The response is read for references here, in the task, so that pages are parsed
             // on every core while other fetches wait on the network.
             running.spawn(async move {
-                let result = fetcher.fetch(&task.url, &opts).await.map(|page| {
+                let permit = politeness.acquire(&task.url.origin().ascii_serialization()).await;
+                let fetched = fetcher.fetch(&task.url, &opts).await;
+                drop(permit);
+                let result = fetched.map(|page| {
                     let redirect_to = if (300..400).contains(&page.status) {
                         page.header("location")
                             .and_then(|l| task.url.join(l).ok())
@@ -506,10 +523,12 @@ pub async fn capture_rendered(
         fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await
     };
     let mut c = new_capture(&start);
+    let politeness = politeness_for(limits, &start, robots.as_ref());
     let mut f = Frontier {
         start: start.clone(),
         limits,
         robots,
+        politeness,
         seen: HashSet::new(),
         queue: VecDeque::new(),
         pages_queued: 1,
@@ -529,7 +548,9 @@ pub async fn capture_rendered(
             let Some(task) = pages.pop_front() else { break };
             let recorder = recorder.clone();
             let opts = record.clone();
+            let politeness = f.politeness.clone();
             running.spawn(async move {
+                let _permit = politeness.acquire(&task.url.origin().ascii_serialization()).await;
                 let result = recorder.record(&task.url, &opts).await;
                 (task, result)
             });
@@ -702,6 +723,21 @@ fn path_in_scope(url: &Url, limits: &CaptureLimits) -> bool {
     let path = url.path();
     (limits.include.is_empty() || limits.include.iter().any(|r| r.is_match(path)))
         && !limits.exclude.iter().any(|r| r.is_match(path))
+}
+
+/// The crawler's politeness for a capture: `concurrency` requests per origin, `delay` apart
+/// when one is set, and the start origin's `Crawl-delay` when robots.txt has one.
+fn politeness_for(
+    limits: &CaptureLimits,
+    start: &Url,
+    robots: Option<&texting_robots::Robot>,
+) -> Arc<Politeness> {
+    let politeness = Politeness::new(limits.concurrency, limits.delay);
+    if let Some(d) = robots.and_then(|r| r.delay) {
+        let delay = Duration::try_from_secs_f32(d.max(0.0)).unwrap_or(MAX_CRAWL_DELAY);
+        politeness.set_delay(&start.origin().ascii_serialization(), delay.min(MAX_CRAWL_DELAY));
+    }
+    Arc::new(politeness)
 }
 
 async fn fetch_robots(

@@ -65,7 +65,7 @@ pub enum Output {
 }
 
 /// What to copy and how.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct ReplicateOptions {
     /// Most pages to copy (pages reached by links; their requisites are not counted).
@@ -97,6 +97,9 @@ pub struct ReplicateOptions {
     /// captured (a script's call to an API elsewhere, a CDN font) fails quietly instead of
     /// reaching the live web. `false` leaves pages as they were.
     pub block_external: bool,
+    /// Seconds between two requests to one origin (Firecrawl's `delay`); robots.txt
+    /// `Crawl-delay` raises it for the start origin unless `ignoreRobotsTxt`.
+    pub delay: Option<f64>,
     /// With `render`: save each page as its DOM after scripts ran (scripts removed, their
     /// effects kept) instead of the HTML the server sent. The WARC keeps the responses.
     pub keep_dom: bool,
@@ -118,6 +121,7 @@ impl Default for ReplicateOptions {
             timeout: None,
             block_external: true,
             keep_dom: false,
+            delay: None,
         }
     }
 }
@@ -153,6 +157,18 @@ impl ReplicateOptions {
             ignore_robots: self.ignore_robots_txt,
             timeout: self.timeout.map(Duration::from_millis).unwrap_or(defaults.timeout),
             keep_dom: self.keep_dom,
+            delay: match self.delay {
+                None => None,
+                Some(d) if d.is_finite() && (0.0..=3600.0).contains(&d) => {
+                    Some(Duration::from_secs_f64(d))
+                }
+                Some(d) => {
+                    return Err(ReplicateError::InvalidOption {
+                        name: "delay",
+                        reason: format!("{d} is not a number of seconds from 0 to 3600"),
+                    })
+                }
+            },
         })
     }
 }

@@ -239,6 +239,23 @@ async fn depth_include_and_exclude_bound_the_pages_not_their_requisites() {
     assert_eq!(pages_of(&replica).len(), 2);
     assert!(replica.report.hit_page_limit);
 
+    // A delay spaces the requests to each origin, as the crawler's politeness does: the
+    // start page and its requisites on the site's own origin come one at a time, this far
+    // apart at least.
+    let started = std::time::Instant::now();
+    let replica =
+        copy(ReplicateOptions { max_depth: Some(0), delay: Some(0.05), ..small.clone() }).await;
+    let own =
+        replica.capture.exchanges.iter().filter(|e| e.url.port() == Some(site.addr.port())).count();
+    assert!(own > 10, "{own}");
+    let least = std::time::Duration::from_millis(50) * (own as u32 - 1);
+    assert!(started.elapsed() >= least, "{own} requests in {:?}", started.elapsed());
+    let bad = ReplicateOptions { delay: Some(-1.0), ..small.clone() };
+    let err = replicate(loopback_fetcher(), start.clone(), &bad, &CancellationToken::new())
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("delay"), "{err}");
+
     // A bad regex is refused before anything is fetched.
     let bad = ReplicateOptions { include_paths: vec!["(".into()], ..small };
     let err = replicate(loopback_fetcher(), start.clone(), &bad, &CancellationToken::new())
