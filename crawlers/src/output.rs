@@ -2,6 +2,10 @@
 //! with one record per page (URL, final URL, status, depth, parent, whether it was rendered,
 //! timings, file). A rendered page's file is its DOM after scripts ran.
 //!
+//! A page whose path would clash with another page's file or folder (`/a` and `/a/b`) goes
+//! to `<host>/_conflicts/`, and a page that cannot be written is an error in its record, not
+//! the end of the crawl.
+//!
 //! Files are written on a plain thread fed by a channel, so disk I/O never blocks the async
 //! runtime that drives the fetches. With extra formats ([`DirWriter::with_formats`]) each HTML
 //! page is also extracted (main content as Markdown, text or HTML) into a file beside it.
@@ -92,6 +96,7 @@ fn write_extracted(path: &Path, fetched: &crate::FetchedPage, formats: &[OutputF
 fn write_all(root: &Path, mut index: BufWriter<std::fs::File>, rx: mpsc::Receiver<CrawledPage>, formats: &[OutputFormat]) -> std::io::Result<WriteTotals> {
     let mut totals = WriteTotals::default();
     let mut made_dirs: std::collections::HashSet<PathBuf> = std::collections::HashSet::new();
+    let mut layout = Layout::default();
     for page in rx {
         let mut record = json!({
             "url": page.url.as_str(),
@@ -100,14 +105,25 @@ fn write_all(root: &Path, mut index: BufWriter<std::fs::File>, rx: mpsc::Receive
         });
         match &page.result {
             Ok(fetched) => {
-                let rel = file_for(&fetched.final_url);
+                let rel = layout.place(&fetched.final_url);
                 let path = root.join("pages").join(&rel);
-                if let Some(parent) = path.parent() {
-                    if made_dirs.insert(parent.to_owned()) {
-                        std::fs::create_dir_all(parent)?;
-                    }
+                let written = match path.parent() {
+                    Some(parent) if made_dirs.insert(parent.to_owned()) => std::fs::create_dir_all(parent),
+                    _ => Ok(()),
                 }
-                std::fs::write(&path, &fetched.body)?;
+                .and_then(|()| std::fs::write(&path, &fetched.body));
+                if let Err(e) = written {
+                    // One page that cannot be written is that page's error, not the crawl's.
+                    let obj = record.as_object_mut().expect("object");
+                    obj.insert("finalUrl".into(), json!(fetched.final_url.as_str()));
+                    obj.insert("statusCode".into(), json!(fetched.status));
+                    obj.insert("error".into(), json!(format!("cannot write {}: {e}", path.display())));
+                    obj.insert("errorCode".into(), json!("write_failed"));
+                    serde_json::to_writer(&mut index, &record)?;
+                    index.write_all(b"\n")?;
+                    totals.records += 1;
+                    continue;
+                }
                 totals.files += 1;
                 totals.bytes += fetched.body.len() as u64;
                 let extracted = (!formats.is_empty() && crate::crawl::is_html(fetched) && (200..300).contains(&fetched.status))
@@ -137,6 +153,37 @@ fn write_all(root: &Path, mut index: BufWriter<std::fs::File>, rx: mpsc::Receive
     }
     index.flush()?;
     Ok(totals)
+}
+
+/// Where each page of one crawl goes: [`file_for`], unless that path is already a folder or
+/// a file of another page, or lies under a file (a site with both `/a` and `/a/b`). Such a
+/// page goes to `<host>/_conflicts/<hash of its URL>` instead; its record says where.
+#[derive(Debug, Default)]
+struct Layout {
+    files: std::collections::HashSet<PathBuf>,
+    dirs: std::collections::HashSet<PathBuf>,
+}
+
+impl Layout {
+    fn place(&mut self, url: &Url) -> PathBuf {
+        let mut rel = file_for(url);
+        let clashes = self.files.contains(&rel)
+            || self.dirs.contains(&rel)
+            || rel.ancestors().skip(1).any(|a| self.files.contains(a));
+        if clashes {
+            let host = rel.components().next().map(|c| PathBuf::from(c.as_os_str())).unwrap_or_default();
+            let digest = url.as_str().bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100000001b3));
+            let ext = rel.extension().map(|e| format!(".{}", e.to_string_lossy())).unwrap_or_default();
+            rel = host.join("_conflicts").join(format!("{digest:016x}{ext}"));
+        }
+        for a in rel.ancestors().skip(1) {
+            if !a.as_os_str().is_empty() {
+                self.dirs.insert(a.to_owned());
+            }
+        }
+        self.files.insert(rel.clone());
+        rel
+    }
 }
 
 /// Where a URL's body goes, relative to `pages/`: `<host>[_port]/<path>`, with `index.html`
@@ -178,6 +225,21 @@ mod tests {
 
     fn f(u: &str) -> String {
         file_for(&Url::parse(u).unwrap()).display().to_string()
+    }
+
+    #[test]
+    fn a_page_that_would_clash_with_a_folder_or_file_goes_aside() {
+        let mut layout = Layout::default();
+        let mut place = |u: &str| layout.place(&Url::parse(u).unwrap()).display().to_string();
+        assert_eq!(place("http://e.com/a"), "e.com/a");
+        // Under the file `a`: cannot be a folder too.
+        let under = place("http://e.com/a/b");
+        assert!(under.starts_with("e.com/_conflicts/"), "{under}");
+        assert_eq!(place("http://e.com/c/d.html"), "e.com/c/d.html");
+        // `c` is a folder now: the page `/c` cannot be a file of that name.
+        let folder = place("http://e.com/c");
+        assert!(folder.starts_with("e.com/_conflicts/"), "{folder}");
+        assert_ne!(under, folder);
     }
 
     #[test]
