@@ -226,7 +226,28 @@ struct Frontier<'a> {
     bytes: u64,
 }
 
-impl Frontier<'_> {
+impl<'a> Frontier<'a> {
+    /// A frontier that has seen only `start`, with the start origin's robots.txt read (unless
+    /// ignored) and its politeness set.
+    async fn begin(fetcher: &dyn Fetcher, start: &Url, limits: &'a CaptureLimits) -> Frontier<'a> {
+        let robots = if limits.ignore_robots {
+            None
+        } else {
+            fetch_robots(fetcher, start, &fetch_options(limits)).await
+        };
+        let politeness = politeness_for(limits, start, robots.as_ref());
+        Frontier {
+            start: start.clone(),
+            limits,
+            robots,
+            politeness,
+            seen: HashSet::from([start.clone()]),
+            queue: VecDeque::new(),
+            pages_queued: 1,
+            bytes: 0,
+        }
+    }
+
     /// Queues a discovered reference: requisites always, links when in the page scope.
     fn offer(&mut self, c: &mut Capture, url: &Url, kind: RefKind, from: &Url, from_role: Role) {
         if !matches!(url.scheme(), "http" | "https") {
@@ -346,24 +367,8 @@ pub async fn capture(
 ) -> Result<Capture, ReplicateError> {
     let started = Instant::now();
     let start = checked_start(start)?;
-    let robots = if limits.ignore_robots {
-        None
-    } else {
-        fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await
-    };
     let mut c = new_capture(&start);
-    let politeness = politeness_for(limits, &start, robots.as_ref());
-    let mut f = Frontier {
-        start: start.clone(),
-        limits,
-        robots,
-        politeness,
-        seen: HashSet::new(),
-        queue: VecDeque::new(),
-        pages_queued: 1,
-        bytes: 0,
-    };
-    f.seen.insert(start.clone());
+    let mut f = Frontier::begin(fetcher.as_ref(), &start, limits).await;
     f.queue.push_back(Task {
         url: start.clone(),
         role: Role::Page { depth: 0 },
@@ -517,24 +522,8 @@ pub async fn capture_rendered(
 ) -> Result<Capture, ReplicateError> {
     let started = Instant::now();
     let start = checked_start(start)?;
-    let robots = if limits.ignore_robots {
-        None
-    } else {
-        fetch_robots(fetcher.as_ref(), &start, &fetch_options(limits)).await
-    };
     let mut c = new_capture(&start);
-    let politeness = politeness_for(limits, &start, robots.as_ref());
-    let mut f = Frontier {
-        start: start.clone(),
-        limits,
-        robots,
-        politeness,
-        seen: HashSet::new(),
-        queue: VecDeque::new(),
-        pages_queued: 1,
-        bytes: 0,
-    };
-    f.seen.insert(start.clone());
+    let mut f = Frontier::begin(fetcher.as_ref(), &start, limits).await;
     let mut pages: VecDeque<Task> = VecDeque::from([Task {
         url: start.clone(),
         role: Role::Page { depth: 0 },
