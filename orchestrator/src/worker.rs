@@ -68,13 +68,28 @@ async fn run_job(state: &AppState, worker: &str, job: JobRecord) {
     let started = Instant::now();
     let kind = JobKind::parse(&job.kind);
     if job.attempts > job.max_attempts {
-        let message = format!("gave up after {} attempts whose workers stopped responding", job.max_attempts);
-        finish(state, worker, &job, Finish::Failed { code: "attempts_exhausted".into(), message }, started).await;
+        let message =
+            format!("gave up after {} attempts whose workers stopped responding", job.max_attempts);
+        finish(
+            state,
+            worker,
+            &job,
+            Finish::Failed { code: "attempts_exhausted".into(), message },
+            started,
+        )
+        .await;
         return;
     }
     let Some(engine) = kind.and_then(|k| state.engines.get(k)) else {
         let message = format!("job kind {:?} has no engine in this process", job.kind);
-        finish(state, worker, &job, Finish::Failed { code: "not_implemented".into(), message }, started).await;
+        finish(
+            state,
+            worker,
+            &job,
+            Finish::Failed { code: "not_implemented".into(), message },
+            started,
+        )
+        .await;
         return;
     };
     let ctx = JobContext {
@@ -85,7 +100,12 @@ async fn run_job(state: &AppState, worker: &str, job: JobRecord) {
         artifacts_dir: state.config.artifacts_dir(),
         events: state.events.clone(),
     };
-    let heartbeat = tokio::spawn(heartbeat(state.clone(), worker.to_owned(), job.id.clone(), ctx.cancel.clone()));
+    let heartbeat = tokio::spawn(heartbeat(
+        state.clone(),
+        worker.to_owned(),
+        job.id.clone(),
+        ctx.cancel.clone(),
+    ));
     let grace = Duration::from_secs(state.config.shutdown_grace_seconds);
     let shutdown = state.shutdown.clone();
     let outcome = tokio::select! {
@@ -104,7 +124,9 @@ async fn run_job(state: &AppState, worker: &str, job: JobRecord) {
             match state.store.release_job(&job.id, worker).await {
                 Ok(true) => tracing::info!(job = %job.id, "handed back to the queue at shutdown"),
                 Ok(false) => {}
-                Err(e) => tracing::warn!(job = %job.id, error = %e, "could not hand job back; its lease will expire"),
+                Err(e) => {
+                    tracing::warn!(job = %job.id, error = %e, "could not hand job back; its lease will expire")
+                }
             }
             let _ = state.events.send(job.id.clone());
             return;
@@ -120,17 +142,30 @@ async fn run_job(state: &AppState, worker: &str, job: JobRecord) {
                 other => ("internal".to_owned(), other.to_string()),
             };
             if job.attempts < job.max_attempts {
-                let delay = backoff(job.attempts as u32, state.config.retry_base_ms, state.config.retry_max_ms);
+                let delay = backoff(
+                    job.attempts as u32,
+                    state.config.retry_base_ms,
+                    state.config.retry_max_ms,
+                );
                 Finish::Retry { run_at: now_ms() + delay.as_millis() as i64, code, message }
             } else {
-                Finish::Failed { code, message: format!("{message} (after {} attempts)", job.attempts) }
+                Finish::Failed {
+                    code,
+                    message: format!("{message} (after {} attempts)", job.attempts),
+                }
             }
         }
     };
     finish(state, worker, &job, verdict, started).await;
 }
 
-async fn finish(state: &AppState, worker: &str, job: &JobRecord, verdict: Finish, started: Instant) {
+async fn finish(
+    state: &AppState,
+    worker: &str,
+    job: &JobRecord,
+    verdict: Finish,
+    started: Instant,
+) {
     let outcome = match &verdict {
         Finish::Succeeded { .. } => "succeeded",
         Finish::Failed { .. } => "failed",
@@ -143,8 +178,12 @@ async fn finish(state: &AppState, worker: &str, job: &JobRecord, verdict: Finish
                 state.wake.notify_one();
             }
         }
-        Ok(None) => tracing::info!(job = %job.id, "outcome not recorded: the job was cancelled or taken over"),
-        Err(e) => tracing::warn!(job = %job.id, error = %e, "recording the outcome failed; the lease will expire and the job retry"),
+        Ok(None) => {
+            tracing::info!(job = %job.id, "outcome not recorded: the job was cancelled or taken over")
+        }
+        Err(e) => {
+            tracing::warn!(job = %job.id, error = %e, "recording the outcome failed; the lease will expire and the job retry")
+        }
     }
     let _ = state.events.send(job.id.clone());
     state.webhooks_wake.notify_one();

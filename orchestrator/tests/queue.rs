@@ -11,13 +11,22 @@ const LEASE: i64 = 30_000;
 
 async fn store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
-    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("q.db").display())).await.unwrap();
+    let store = SqliteStore::open(&format!("sqlite://{}", dir.path().join("q.db").display()))
+        .await
+        .unwrap();
     (dir, store)
 }
 
 async fn tenant(store: &SqliteStore, id: &str, max_jobs: u32) {
     let t = TenantRecord { id: id.into(), name: id.into(), plan: "pro".into(), created_at: T0 };
-    let key = KeyRecord { id: format!("key_{id}"), tenant_id: Some(id.into()), prefix: format!("p_{id}"), hash: "h".into(), created_at: T0, revoked_at: None };
+    let key = KeyRecord {
+        id: format!("key_{id}"),
+        tenant_id: Some(id.into()),
+        prefix: format!("p_{id}"),
+        hash: "h".into(),
+        created_at: T0,
+        revoked_at: None,
+    };
     store.create_tenant(&t, max_jobs, &key).await.unwrap();
 }
 
@@ -54,12 +63,18 @@ async fn oldest_first_leases_expire_and_stale_workers_are_fenced_out() {
     assert_eq!((a.id.as_str(), a.attempts, a.status), ("j1", 1, JobStatus::Running));
     let b = s.claim_job("B", T0 + 10, T0 + 10 + LEASE).await.unwrap().unwrap();
     assert_eq!(b.id, "j2");
-    assert!(s.claim_job("C", T0 + 20, T0 + 20 + LEASE).await.unwrap().is_none(), "nothing else is due");
+    assert!(
+        s.claim_job("C", T0 + 20, T0 + 20 + LEASE).await.unwrap().is_none(),
+        "nothing else is due"
+    );
 
     // A renews once, then goes silent; its lease runs out and C takes the job over.
     assert!(s.renew_lease("j1", "A", T0 + 40_000).await.unwrap());
     assert!(s.renew_lease("j2", "B", T0 + 100_000).await.unwrap());
-    assert!(s.claim_job("C", T0 + 39_000, T0 + 39_000 + LEASE).await.unwrap().is_none(), "lease still held");
+    assert!(
+        s.claim_job("C", T0 + 39_000, T0 + 39_000 + LEASE).await.unwrap().is_none(),
+        "lease still held"
+    );
     let taken = s.claim_job("C", T0 + 40_001, T0 + 40_001 + LEASE).await.unwrap().unwrap();
     assert_eq!((taken.id.as_str(), taken.attempts), ("j1", 2));
 
@@ -67,14 +82,20 @@ async fn oldest_first_leases_expire_and_stale_workers_are_fenced_out() {
     assert!(!s.renew_lease("j1", "A", T0 + 90_000).await.unwrap());
     assert!(!s.add_result("j1", "A", &json!({"n": 1}), &json!({})).await.unwrap());
     assert!(!s.set_progress("j1", "A", 1, Some(1)).await.unwrap());
-    let done = Finish::Succeeded { usage: vec![UsageEvent { metric: Metric::PagesFetched, quantity: 1 }], summary: "ok".into() };
+    let done = Finish::Succeeded {
+        usage: vec![UsageEvent { metric: Metric::PagesFetched, quantity: 1 }],
+        summary: "ok".into(),
+    };
     assert!(s.finish_job("j1", "A", &done, T0 + 41_000).await.unwrap().is_none());
 
     // C finishes; its outcome, usage and webhook land once.
     assert!(s.add_result("j1", "C", &json!({"n": 2}), &json!({})).await.unwrap());
     let finished = s.finish_job("j1", "C", &done, T0 + 42_000).await.unwrap().unwrap();
     assert_eq!(finished.status, JobStatus::Succeeded);
-    assert!(s.finish_job("j1", "C", &done, T0 + 43_000).await.unwrap().is_none(), "a second finish is refused");
+    assert!(
+        s.finish_job("j1", "C", &done, T0 + 43_000).await.unwrap().is_none(),
+        "a second finish is refused"
+    );
     assert_eq!(s.results("j1", -1, 10).await.unwrap().len(), 1);
     assert_eq!(s.usage("t", T0, T0 + 100_000).await.unwrap().pages_fetched, 1);
     let hooks = s.claim_webhooks(T0 + 50_000, T0 + 60_000, 10).await.unwrap();
@@ -108,9 +129,16 @@ async fn retries_wait_for_their_time_and_hand_backs_do_not_count() {
     tenant(&s, "t", 5).await;
     create(&s, job("j", "t"), T0).await;
     s.claim_job("W", T0, T0 + LEASE).await.unwrap().unwrap();
-    let retry = Finish::Retry { run_at: T0 + 5_000, code: "network_error".into(), message: "refused".into() };
+    let retry = Finish::Retry {
+        run_at: T0 + 5_000,
+        code: "network_error".into(),
+        message: "refused".into(),
+    };
     let queued = s.finish_job("j", "W", &retry, T0 + 10).await.unwrap().unwrap();
-    assert_eq!((queued.status, queued.error_code.as_deref()), (JobStatus::Queued, Some("network_error")));
+    assert_eq!(
+        (queued.status, queued.error_code.as_deref()),
+        (JobStatus::Queued, Some("network_error"))
+    );
     assert!(s.claim_job("W", T0 + 4_999, T0 + LEASE).await.unwrap().is_none(), "not before run_at");
     let again = s.claim_job("W", T0 + 5_000, T0 + 5_000 + LEASE).await.unwrap().unwrap();
     assert_eq!(again.attempts, 2);
@@ -128,8 +156,14 @@ async fn cancel_fences_the_worker_and_announces_once() {
     s.claim_job("W", T0, T0 + LEASE).await.unwrap().unwrap();
     assert!(matches!(s.cancel_job("other", "j", T0 + 1).await.unwrap(), CancelOutcome::NotFound));
     assert!(matches!(s.cancel_job("t", "j", T0 + 1).await.unwrap(), CancelOutcome::Cancelled(_)));
-    assert!(matches!(s.cancel_job("t", "j", T0 + 2).await.unwrap(), CancelOutcome::AlreadyFinished(_)));
-    assert!(!s.renew_lease("j", "W", T0 + LEASE).await.unwrap(), "the worker learns at its next heartbeat");
+    assert!(matches!(
+        s.cancel_job("t", "j", T0 + 2).await.unwrap(),
+        CancelOutcome::AlreadyFinished(_)
+    ));
+    assert!(
+        !s.renew_lease("j", "W", T0 + LEASE).await.unwrap(),
+        "the worker learns at its next heartbeat"
+    );
     let done = Finish::Succeeded { usage: vec![], summary: String::new() };
     assert!(s.finish_job("j", "W", &done, T0 + 3).await.unwrap().is_none());
     let events = s.events_after("j", 0, 100).await.unwrap();
@@ -147,11 +181,16 @@ async fn idempotency_replays_and_conflicts_per_tenant() {
     create(&s, a.clone(), T0).await;
     let mut replay = a.clone();
     replay.id = "a2".into();
-    assert!(matches!(s.create_job(&replay, T0 + 1).await.unwrap(), CreateOutcome::Existing(j) if j.id == "a"));
+    assert!(
+        matches!(s.create_job(&replay, T0 + 1).await.unwrap(), CreateOutcome::Existing(j) if j.id == "a")
+    );
     replay.request_hash = "different".into();
     assert!(matches!(s.create_job(&replay, T0 + 2).await.unwrap(), CreateOutcome::Conflict));
     let mut other_tenant = a.clone();
     other_tenant.id = "b".into();
     other_tenant.tenant_id = "u".into();
-    assert!(matches!(s.create_job(&other_tenant, T0 + 3).await.unwrap(), CreateOutcome::Created(_)), "keys are per tenant");
+    assert!(
+        matches!(s.create_job(&other_tenant, T0 + 3).await.unwrap(), CreateOutcome::Created(_)),
+        "keys are per tenant"
+    );
 }

@@ -26,7 +26,9 @@ impl Dialect {
             Dialect::Postgres => " FOR UPDATE OF j SKIP LOCKED",
         };
         let (condition, order) = match due {
-            Due::ExpiredLease => ("j.status = 'running' AND j.lease_until < $2", "j.lease_until, j.seq"),
+            Due::ExpiredLease => {
+                ("j.status = 'running' AND j.lease_until < $2", "j.lease_until, j.seq")
+            }
             Due::Queued => ("j.status = 'queued' AND j.run_at <= $2", "j.run_at, j.seq"),
         };
         format!(
@@ -58,7 +60,8 @@ pub const JOB_COLUMNS: &str = "seq, id, tenant_id, kind, url, options, webhook_u
 
 /// The fence every worker write carries: the job is still running under this worker's lease.
 /// Parameters: `$1` job id, `$2` worker.
-pub const HELD: &str = "EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running')";
+pub const HELD: &str =
+    "EXISTS (SELECT 1 FROM jobs WHERE id = $1 AND lease_owner = $2 AND status = 'running')";
 
 #[cfg(test)]
 mod tests {
@@ -70,7 +73,11 @@ mod tests {
             let pg = Dialect::Postgres.claim_job(due);
             let lite = Dialect::Sqlite.claim_job(due);
             assert!(pg.contains("FOR UPDATE OF j SKIP LOCKED") && !lite.contains("FOR UPDATE"));
-            assert_eq!(pg.replace(" FOR UPDATE OF j SKIP LOCKED", ""), lite, "the dialects differ only in locking");
+            assert_eq!(
+                pg.replace(" FOR UPDATE OF j SKIP LOCKED", ""),
+                lite,
+                "the dialects differ only in locking"
+            );
         }
     }
 }

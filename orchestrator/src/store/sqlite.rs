@@ -9,7 +9,9 @@ use ace_venture::Plans;
 use async_trait::async_trait;
 use chrono::{DateTime, Utc};
 use serde_json::{json, Value};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
+};
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
 
 use super::sql::{Dialect, Due, HELD, JOB_COLUMNS};
@@ -44,9 +46,17 @@ impl SqliteStore {
         // The writer never checkpoints: a commit that crossed the WAL threshold would pay the
         // checkpoint's fsync inside some API request. A background task checkpoints instead.
         let writer_options = options.clone().pragma("wal_autocheckpoint", "0");
-        let writer = SqlitePoolOptions::new().max_connections(1).test_before_acquire(false).connect_with(writer_options).await?;
+        let writer = SqlitePoolOptions::new()
+            .max_connections(1)
+            .test_before_acquire(false)
+            .connect_with(writer_options)
+            .await?;
         sqlx::migrate!("./migrations").run(&writer).await?;
-        let reader = SqlitePoolOptions::new().max_connections(4).test_before_acquire(false).connect_with(options).await?;
+        let reader = SqlitePoolOptions::new()
+            .max_connections(4)
+            .test_before_acquire(false)
+            .connect_with(options)
+            .await?;
         tokio::spawn(checkpoint_in_background(reader.clone()));
         Ok(SqliteStore { writer, reader })
     }
@@ -142,8 +152,15 @@ const FRONTIER_ROWS_PER_INSERT: usize = 500;
 const KEY_COLUMNS: &str = "id, tenant_id, prefix, hash, created_at, revoked_at";
 
 /// Records metered usage: each event, and its month's roll-up that the quota check reads.
-async fn insert_usage(tx: &mut Tx, tenant_id: &str, job_id: Option<&str>, usage: &[UsageEvent], now: i64) -> Result<(), StoreError> {
-    let period = BillingPeriod::containing(DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default());
+async fn insert_usage(
+    tx: &mut Tx,
+    tenant_id: &str,
+    job_id: Option<&str>,
+    usage: &[UsageEvent],
+    now: i64,
+) -> Result<(), StoreError> {
+    let period =
+        BillingPeriod::containing(DateTime::<Utc>::from_timestamp_millis(now).unwrap_or_default());
     for event in usage {
         sqlx::query("INSERT INTO usage_events (tenant_id, job_id, metric, quantity, at) VALUES ($1, $2, $3, $4, $5)")
             .bind(tenant_id)
@@ -167,7 +184,13 @@ async fn insert_usage(tx: &mut Tx, tenant_id: &str, job_id: Option<&str>, usage:
     Ok(())
 }
 
-async fn insert_event(tx: &mut Tx, job_id: &str, kind: &str, data: &Value, now: i64) -> Result<(), StoreError> {
+async fn insert_event(
+    tx: &mut Tx,
+    job_id: &str,
+    kind: &str,
+    data: &Value,
+    now: i64,
+) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO job_events (job_id, kind, data, at) VALUES ($1, $2, $3, $4)")
         .bind(job_id)
         .bind(kind)
@@ -179,13 +202,15 @@ async fn insert_event(tx: &mut Tx, job_id: &str, kind: &str, data: &Value, now: 
 }
 
 async fn artifacts_in(tx: &mut Tx, job_id: &str) -> Result<Vec<ArtifactRecord>, StoreError> {
-    sqlx::query("SELECT name, bytes, content_type FROM job_artifacts WHERE job_id = $1 ORDER BY name")
-        .bind(job_id)
-        .fetch_all(&mut **tx)
-        .await?
-        .iter()
-        .map(artifact_from_row)
-        .collect()
+    sqlx::query(
+        "SELECT name, bytes, content_type FROM job_artifacts WHERE job_id = $1 ORDER BY name",
+    )
+    .bind(job_id)
+    .fetch_all(&mut **tx)
+    .await?
+    .iter()
+    .map(artifact_from_row)
+    .collect()
 }
 
 /// Writes what every terminal outcome shares: the `done` event, the webhook delivery, and
@@ -196,12 +221,20 @@ async fn announce_done(tx: &mut Tx, job: &JobRecord, now: i64) -> Result<(), Sto
         .map_err(|e| StoreError::Corrupt { column: "jobs", detail: e.to_string() })?;
     insert_event(tx, &job.id, "done", &doc, now).await?;
     queue_webhook(tx, job, webhook_body(job, &doc), now).await?;
-    sqlx::query("DELETE FROM crawl_frontier WHERE job_id = $1").bind(&job.id).execute(&mut **tx).await?;
+    sqlx::query("DELETE FROM crawl_frontier WHERE job_id = $1")
+        .bind(&job.id)
+        .execute(&mut **tx)
+        .await?;
     Ok(())
 }
 
 /// Queues `event` for `job`'s webhook, if the job has one and there is an event.
-async fn queue_webhook(tx: &mut Tx, job: &JobRecord, event: Option<WebhookEvent>, now: i64) -> Result<(), StoreError> {
+async fn queue_webhook(
+    tx: &mut Tx,
+    job: &JobRecord,
+    event: Option<WebhookEvent>,
+    now: i64,
+) -> Result<(), StoreError> {
     let (Some(url), Some(event)) = (&job.webhook_url, event) else { return Ok(()) };
     sqlx::query("INSERT INTO webhook_deliveries (job_id, url, secret, event, body, next_attempt_at) VALUES ($1, $2, $3, $4, $5, $6)")
         .bind(&job.id)
@@ -218,17 +251,30 @@ async fn queue_webhook(tx: &mut Tx, job: &JobRecord, event: Option<WebhookEvent>
 /// Queues the webhook event of a page just recorded for job `job_id`. Only Firecrawl's
 /// webhooks announce pages; a job without a webhook costs one indexed lookup that finds
 /// nothing.
-async fn announce_page(tx: &mut Tx, job_id: &str, record: &Value, now: i64) -> Result<(), StoreError> {
-    let row = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND webhook_url IS NOT NULL"))
-        .bind(job_id)
-        .fetch_optional(&mut **tx)
-        .await?;
+async fn announce_page(
+    tx: &mut Tx,
+    job_id: &str,
+    record: &Value,
+    now: i64,
+) -> Result<(), StoreError> {
+    let row = sqlx::query(&format!(
+        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND webhook_url IS NOT NULL"
+    ))
+    .bind(job_id)
+    .fetch_optional(&mut **tx)
+    .await?;
     let Some(row) = row else { return Ok(()) };
     let job = job_from_row(&row)?;
     queue_webhook(tx, &job, crate::firecrawl::events::page(&job, record, now), now).await
 }
 
-async fn close_tasks(tx: &mut Tx, job_id: &str, status: TaskStatus, outcome: &str, now: i64) -> Result<(), StoreError> {
+async fn close_tasks(
+    tx: &mut Tx,
+    job_id: &str,
+    status: TaskStatus,
+    outcome: &str,
+    now: i64,
+) -> Result<(), StoreError> {
     sqlx::query(
         "UPDATE agent_tasks SET status = $2, finished_at = $3, outcome = $4 WHERE job_id = $1 AND status = 'running'",
     )
@@ -276,13 +322,20 @@ impl Store for SqliteStore {
     }
 
     async fn has_admin_key(&self) -> Result<bool, StoreError> {
-        let n: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM api_keys WHERE tenant_id IS NULL AND revoked_at IS NULL")
-            .fetch_one(&self.writer)
-            .await?;
+        let n: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM api_keys WHERE tenant_id IS NULL AND revoked_at IS NULL",
+        )
+        .fetch_one(&self.writer)
+        .await?;
         Ok(n > 0)
     }
 
-    async fn create_tenant(&self, t: &TenantRecord, max_concurrent_jobs: u32, key: &KeyRecord) -> Result<(), StoreError> {
+    async fn create_tenant(
+        &self,
+        t: &TenantRecord,
+        max_concurrent_jobs: u32,
+        key: &KeyRecord,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         sqlx::query("INSERT INTO tenants (id, name, plan, max_concurrent_jobs, created_at) VALUES ($1, $2, $3, $4, $5)")
             .bind(&t.id)
@@ -370,13 +423,15 @@ impl Store for SqliteStore {
     }
 
     async fn list_keys(&self, tenant_id: &str) -> Result<Vec<KeyRecord>, StoreError> {
-        sqlx::query(&format!("SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id"))
-            .bind(tenant_id)
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(key_from_row)
-            .collect()
+        sqlx::query(&format!(
+            "SELECT {KEY_COLUMNS} FROM api_keys WHERE tenant_id = $1 ORDER BY created_at, id"
+        ))
+        .bind(tenant_id)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(key_from_row)
+        .collect()
     }
 
     async fn get_key(&self, key_id: &str) -> Result<Option<KeyRecord>, StoreError> {
@@ -389,11 +444,12 @@ impl Store for SqliteStore {
     }
 
     async fn revoke_key(&self, key_id: &str, now: i64) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
-            .bind(key_id)
-            .bind(now)
-            .execute(&self.writer)
-            .await?;
+        let done =
+            sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
+                .bind(key_id)
+                .bind(now)
+                .execute(&self.writer)
+                .await?;
         Ok(done.rows_affected() == 1)
     }
 
@@ -435,22 +491,33 @@ impl Store for SqliteStore {
         .fetch_one(&mut *tx)
         .await?;
         let record = job_from_row(&row)?;
-        insert_event(&mut tx, &record.id, "progress", &progress_event(&record, json!({})), now).await?;
+        insert_event(&mut tx, &record.id, "progress", &progress_event(&record, json!({})), now)
+            .await?;
         tx.commit().await?;
         Ok(CreateOutcome::Created(record))
     }
 
-    async fn get_job(&self, tenant_id: Option<&str>, id: &str) -> Result<Option<JobRecord>, StoreError> {
-        sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND ($2 IS NULL OR tenant_id = $2)"))
-            .bind(id)
-            .bind(tenant_id)
-            .fetch_optional(&self.reader)
-            .await?
-            .map(|r| job_from_row(&r))
-            .transpose()
+    async fn get_job(
+        &self,
+        tenant_id: Option<&str>,
+        id: &str,
+    ) -> Result<Option<JobRecord>, StoreError> {
+        sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND ($2 IS NULL OR tenant_id = $2)"
+        ))
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(&self.reader)
+        .await?
+        .map(|r| job_from_row(&r))
+        .transpose()
     }
 
-    async fn list_jobs(&self, tenant_id: &str, f: &JobFilter) -> Result<Vec<JobRecord>, StoreError> {
+    async fn list_jobs(
+        &self,
+        tenant_id: &str,
+        f: &JobFilter,
+    ) -> Result<Vec<JobRecord>, StoreError> {
         sqlx::query(&format!(
             "SELECT {JOB_COLUMNS} FROM jobs WHERE tenant_id = $1 AND ($2 IS NULL OR status = $2) \
              AND ($3 IS NULL OR kind = $3) AND ($4 IS NULL OR seq < $4) ORDER BY seq DESC LIMIT $5"
@@ -467,13 +534,20 @@ impl Store for SqliteStore {
         .collect()
     }
 
-    async fn cancel_job(&self, tenant_id: &str, id: &str, now: i64) -> Result<CancelOutcome, StoreError> {
+    async fn cancel_job(
+        &self,
+        tenant_id: &str,
+        id: &str,
+        now: i64,
+    ) -> Result<CancelOutcome, StoreError> {
         let mut tx = self.begin().await?;
-        let Some(row) = sqlx::query(&format!("SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2"))
-            .bind(id)
-            .bind(tenant_id)
-            .fetch_optional(&mut *tx)
-            .await?
+        let Some(row) = sqlx::query(&format!(
+            "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND tenant_id = $2"
+        ))
+        .bind(id)
+        .bind(tenant_id)
+        .fetch_optional(&mut *tx)
+        .await?
         else {
             return Ok(CancelOutcome::NotFound);
         };
@@ -496,7 +570,12 @@ impl Store for SqliteStore {
         Ok(CancelOutcome::Cancelled(job))
     }
 
-    async fn claim_job(&self, worker: &str, now: i64, lease_until: i64) -> Result<Option<JobRecord>, StoreError> {
+    async fn claim_job(
+        &self,
+        worker: &str,
+        now: i64,
+        lease_until: i64,
+    ) -> Result<Option<JobRecord>, StoreError> {
         let mut tx = self.begin().await?;
         let mut claimed = None;
         for due in [Due::ExpiredLease, Due::Queued] {
@@ -521,7 +600,10 @@ impl Store for SqliteStore {
             .bind(&job.id)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("DELETE FROM job_artifacts WHERE job_id = $1").bind(&job.id).execute(&mut *tx).await?;
+        sqlx::query("DELETE FROM job_artifacts WHERE job_id = $1")
+            .bind(&job.id)
+            .execute(&mut *tx)
+            .await?;
         close_tasks(&mut tx, &job.id, TaskStatus::Abandoned, "lease_expired", now).await?;
         let agent = Agent::for_job_kind(&job.kind).unwrap_or(Agent::Scraper);
         sqlx::query(
@@ -545,7 +627,12 @@ impl Store for SqliteStore {
         Ok(Some(job))
     }
 
-    async fn renew_lease(&self, job_id: &str, worker: &str, lease_until: i64) -> Result<bool, StoreError> {
+    async fn renew_lease(
+        &self,
+        job_id: &str,
+        worker: &str,
+        lease_until: i64,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(
             "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
         )
@@ -557,12 +644,20 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn finish_job(&self, job_id: &str, worker: &str, finish: &Finish, now: i64) -> Result<Option<JobRecord>, StoreError> {
+    async fn finish_job(
+        &self,
+        job_id: &str,
+        worker: &str,
+        finish: &Finish,
+        now: i64,
+    ) -> Result<Option<JobRecord>, StoreError> {
         let mut tx = self.begin().await?;
         let (status, run_at, code, message) = match finish {
             Finish::Succeeded { .. } => ("succeeded", None, None, None),
             Finish::Failed { code, message } => ("failed", None, Some(code), Some(message)),
-            Finish::Retry { run_at, code, message } => ("queued", Some(*run_at), Some(code), Some(message)),
+            Finish::Retry { run_at, code, message } => {
+                ("queued", Some(*run_at), Some(code), Some(message))
+            }
         };
         let finished_at = (status != "queued").then_some(now);
         let Some(row) = sqlx::query(&format!(
@@ -597,7 +692,10 @@ impl Store for SqliteStore {
             }
             Finish::Retry { run_at, code, .. } => {
                 close_tasks(&mut tx, job_id, TaskStatus::Failed, code, now).await?;
-                let data = progress_event(&job, json!({ "retry_at": crate::model::iso(*run_at), "error_code": code }));
+                let data = progress_event(
+                    &job,
+                    json!({ "retry_at": crate::model::iso(*run_at), "error_code": code }),
+                );
                 insert_event(&mut tx, job_id, "progress", &data, now).await?;
             }
         }
@@ -628,7 +726,13 @@ impl Store for SqliteStore {
         Ok(true)
     }
 
-    async fn set_progress(&self, job_id: &str, worker: &str, done: i64, total: Option<i64>) -> Result<bool, StoreError> {
+    async fn set_progress(
+        &self,
+        job_id: &str,
+        worker: &str,
+        done: i64,
+        total: Option<i64>,
+    ) -> Result<bool, StoreError> {
         let now = crate::model::now_ms();
         let mut tx = self.begin().await?;
         let updated = sqlx::query(
@@ -643,13 +747,25 @@ impl Store for SqliteStore {
         if updated.rows_affected() == 0 {
             return Ok(false);
         }
-        insert_event(&mut tx, job_id, "progress", &json!({ "status": "running", "done": done, "total": total }), now)
-            .await?;
+        insert_event(
+            &mut tx,
+            job_id,
+            "progress",
+            &json!({ "status": "running", "done": done, "total": total }),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         Ok(true)
     }
 
-    async fn add_result(&self, job_id: &str, worker: &str, record: &Value, event: &Value) -> Result<bool, StoreError> {
+    async fn add_result(
+        &self,
+        job_id: &str,
+        worker: &str,
+        record: &Value,
+        event: &Value,
+    ) -> Result<bool, StoreError> {
         let now = crate::model::now_ms();
         let mut tx = self.begin().await?;
         let inserted = sqlx::query(&format!(
@@ -664,7 +780,10 @@ impl Store for SqliteStore {
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1")
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?;
         insert_event(&mut tx, job_id, "page", event, now).await?;
         announce_page(&mut tx, job_id, record, now).await?;
         tx.commit().await?;
@@ -694,7 +813,10 @@ impl Store for SqliteStore {
         if inserted.rows_affected() == 0 {
             return Ok(false);
         }
-        sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1").bind(job_id).execute(&mut *tx).await?;
+        sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1")
+            .bind(job_id)
+            .execute(&mut *tx)
+            .await?;
         insert_event(&mut tx, job_id, "page", event, now).await?;
         announce_page(&mut tx, job_id, record, now).await?;
         // The page's own row may be missing (the start page, or a frontier written before
@@ -709,9 +831,16 @@ impl Store for SqliteStore {
         .await?;
         // Many rows per statement: a page with hundreds of links costs a few statements.
         for chunk in discovered.chunks(FRONTIER_ROWS_PER_INSERT) {
-            let mut insert = sqlx::QueryBuilder::<Sqlite>::new("INSERT INTO crawl_frontier (job_id, url, depth, parent, seq, done) ");
+            let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+                "INSERT INTO crawl_frontier (job_id, url, depth, parent, seq, done) ",
+            );
             insert.push_values(chunk, |mut row, f| {
-                row.push_bind(job_id).push_bind(&f.url).push_bind(f.depth).push_bind(&f.parent).push_bind(f.seq).push_bind(i64::from(f.done));
+                row.push_bind(job_id)
+                    .push_bind(&f.url)
+                    .push_bind(f.depth)
+                    .push_bind(&f.parent)
+                    .push_bind(f.seq)
+                    .push_bind(i64::from(f.done));
             });
             insert.push(" ON CONFLICT (job_id, url) DO NOTHING");
             insert.build().execute(&mut *tx).await?;
@@ -739,7 +868,12 @@ impl Store for SqliteStore {
             .collect()
     }
 
-    async fn add_artifact(&self, job_id: &str, worker: &str, a: &ArtifactRecord) -> Result<bool, StoreError> {
+    async fn add_artifact(
+        &self,
+        job_id: &str,
+        worker: &str,
+        a: &ArtifactRecord,
+    ) -> Result<bool, StoreError> {
         let done = sqlx::query(&format!(
             "INSERT OR REPLACE INTO job_artifacts (job_id, name, bytes, content_type) SELECT $1, $3, $4, $5 WHERE {HELD}"
         ))
@@ -753,7 +887,12 @@ impl Store for SqliteStore {
         Ok(done.rows_affected() == 1)
     }
 
-    async fn results(&self, job_id: &str, after: i64, limit: i64) -> Result<Vec<(i64, Value)>, StoreError> {
+    async fn results(
+        &self,
+        job_id: &str,
+        after: i64,
+        limit: i64,
+    ) -> Result<Vec<(i64, Value)>, StoreError> {
         sqlx::query("SELECT idx, record FROM job_results WHERE job_id = $1 AND idx > $2 ORDER BY idx LIMIT $3")
             .bind(job_id)
             .bind(after)
@@ -769,16 +908,23 @@ impl Store for SqliteStore {
     }
 
     async fn artifacts(&self, job_id: &str) -> Result<Vec<ArtifactRecord>, StoreError> {
-        sqlx::query("SELECT name, bytes, content_type FROM job_artifacts WHERE job_id = $1 ORDER BY name")
-            .bind(job_id)
-            .fetch_all(&self.reader)
-            .await?
-            .iter()
-            .map(artifact_from_row)
-            .collect()
+        sqlx::query(
+            "SELECT name, bytes, content_type FROM job_artifacts WHERE job_id = $1 ORDER BY name",
+        )
+        .bind(job_id)
+        .fetch_all(&self.reader)
+        .await?
+        .iter()
+        .map(artifact_from_row)
+        .collect()
     }
 
-    async fn events_after(&self, job_id: &str, after_seq: i64, limit: i64) -> Result<Vec<EventRecord>, StoreError> {
+    async fn events_after(
+        &self,
+        job_id: &str,
+        after_seq: i64,
+        limit: i64,
+    ) -> Result<Vec<EventRecord>, StoreError> {
         sqlx::query("SELECT seq, kind, data FROM job_events WHERE job_id = $1 AND seq > $2 ORDER BY seq LIMIT $3")
             .bind(job_id)
             .bind(after_seq)
@@ -794,7 +940,9 @@ impl Store for SqliteStore {
     }
 
     async fn job_counts(&self) -> Result<Vec<(JobStatus, i64)>, StoreError> {
-        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetch_all(&self.reader).await?;
+        let rows = sqlx::query("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status")
+            .fetch_all(&self.reader)
+            .await?;
         let mut counts: Vec<(JobStatus, i64)> = JobStatus::ALL.iter().map(|s| (*s, 0)).collect();
         for row in rows {
             let status: String = row.try_get("status")?;
@@ -812,7 +960,12 @@ impl Store for SqliteStore {
             .await?)
     }
 
-    async fn record_usage(&self, tenant_id: &str, usage: &[UsageEvent], now: i64) -> Result<(), StoreError> {
+    async fn record_usage(
+        &self,
+        tenant_id: &str,
+        usage: &[UsageEvent],
+        now: i64,
+    ) -> Result<(), StoreError> {
         let mut tx = self.begin().await?;
         insert_usage(&mut tx, tenant_id, None, usage, now).await?;
         tx.commit().await?;
@@ -849,7 +1002,12 @@ impl Store for SqliteStore {
         .await?)
     }
 
-    async fn claim_webhooks(&self, now: i64, hold_until: i64, limit: i64) -> Result<Vec<WebhookDelivery>, StoreError> {
+    async fn claim_webhooks(
+        &self,
+        now: i64,
+        hold_until: i64,
+        limit: i64,
+    ) -> Result<Vec<WebhookDelivery>, StoreError> {
         sqlx::query(
             "UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id IN ( \
                  SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $3) \
@@ -885,7 +1043,13 @@ impl Store for SqliteStore {
         Ok(())
     }
 
-    async fn webhook_failed(&self, id: i64, attempts: i64, retry_at: Option<i64>, error: &str) -> Result<(), StoreError> {
+    async fn webhook_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        retry_at: Option<i64>,
+        error: &str,
+    ) -> Result<(), StoreError> {
         sqlx::query(
             "UPDATE webhook_deliveries SET attempts = $2, last_error = $3, \
                  status = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
@@ -914,11 +1078,15 @@ impl Store for SqliteStore {
                 let status: String = row.try_get("status")?;
                 let started: i64 = row.try_get("started_at")?;
                 let finished: Option<i64> = row.try_get("finished_at")?;
-                let to_time = |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
+                let to_time =
+                    |ms: i64| DateTime::<Utc>::from_timestamp_millis(ms).unwrap_or_default();
                 Ok(Task {
                     id: row.try_get("id")?,
                     job_id: row.try_get("job_id")?,
-                    agent: Agent::from_id(&agent).ok_or(StoreError::Corrupt { column: "agent_tasks.agent", detail: agent.clone() })?,
+                    agent: Agent::from_id(&agent).ok_or(StoreError::Corrupt {
+                        column: "agent_tasks.agent",
+                        detail: agent.clone(),
+                    })?,
                     attempt: row.try_get("attempt")?,
                     status: match status.as_str() {
                         "running" => TaskStatus::Running,
@@ -942,8 +1110,10 @@ impl Store for SqliteStore {
         .bind(tenant_id)
         .fetch_all(&self.reader)
         .await?;
-        let mut stats: Vec<AgentStats> =
-            Agent::ALL.iter().map(|a| AgentStats { agent: a.id().to_owned(), ..AgentStats::default() }).collect();
+        let mut stats: Vec<AgentStats> = Agent::ALL
+            .iter()
+            .map(|a| AgentStats { agent: a.id().to_owned(), ..AgentStats::default() })
+            .collect();
         for row in rows {
             let agent: String = row.try_get("agent")?;
             let status: String = row.try_get("status")?;
