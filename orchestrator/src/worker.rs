@@ -5,6 +5,12 @@
 //! Retryable failures go back to the queue with exponential backoff and jitter until
 //! `max_attempts`. On shutdown a worker stops claiming, gives its running job the grace
 //! period, then hands it back to the queue without counting the attempt.
+//!
+//! Jobs run on a runtime of their own whose threads have a lower scheduling priority
+//! (nice [`JOB_NICE`]) than the API's. Job work is batch work: fetching, parsing, extracting,
+//! writing archives. On a busy machine the kernel then gives the cores to API requests
+//! first, so a client submitting or polling a job is answered in milliseconds however many
+//! jobs run; the jobs take every cycle the API leaves.
 
 use std::time::{Duration, Instant};
 
@@ -17,15 +23,64 @@ use crate::model::{now_ms, JobKind};
 use crate::store::{Finish, JobRecord};
 use crate::AppState;
 
+/// The nice value of job threads: a quarter of the CPU share of a normal thread's (each
+/// step of nice is about 1.25 times less), so jobs still progress on a saturated machine.
+pub const JOB_NICE: i32 = 6;
+
 /// Runs `state.config.workers` workers until `state.shutdown` fires and they have wound down.
 pub async fn run(state: AppState) {
+    if state.config.workers == 0 {
+        return;
+    }
+    let jobs = match JobRuntime::start() {
+        Ok(jobs) => jobs,
+        Err(e) => {
+            tracing::error!(error = %e, "could not start the job runtime; no job will run in this process");
+            return;
+        }
+    };
     let mut set = JoinSet::new();
     let process = uuid::Uuid::new_v4().simple().to_string();
     for n in 0..state.config.workers {
         let worker = format!("w-{}-{n}", &process[..12]);
-        set.spawn(worker_loop(state.clone(), worker));
+        set.spawn_on(worker_loop(state.clone(), worker), jobs.handle());
     }
     while set.join_next().await.is_some() {}
+}
+
+/// The runtime jobs run on (see the module doc). Dropping it stops what is left on it
+/// without blocking, so it may be dropped inside another runtime.
+struct JobRuntime(Option<tokio::runtime::Runtime>);
+
+impl JobRuntime {
+    fn start() -> std::io::Result<JobRuntime> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(std::thread::available_parallelism().map_or(2, |n| n.get()))
+            .thread_name("ace-jobs")
+            .on_thread_start(|| {
+                // Per thread on Linux: only this runtime's threads change.
+                if let Err(e) =
+                    rustix::process::setpriority_process(Some(rustix::thread::gettid()), JOB_NICE)
+                {
+                    tracing::debug!(error = %e, "could not lower a job thread's priority");
+                }
+            })
+            .enable_all()
+            .build()?;
+        Ok(JobRuntime(Some(runtime)))
+    }
+
+    fn handle(&self) -> &tokio::runtime::Handle {
+        self.0.as_ref().expect("the job runtime lives until dropped").handle()
+    }
+}
+
+impl Drop for JobRuntime {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 async fn worker_loop(state: AppState, worker: String) {

@@ -50,6 +50,10 @@ impl std::fmt::Debug for Pool {
 
 struct Inner {
     config: PoolConfig,
+    /// The runtime the pool was made on. Browsers are launched and watched there, whoever
+    /// asks: a browser's process, pipes and CDP connection belong to the runtime that opened
+    /// them, and must outlive any shorter one a caller runs on (the job runtime).
+    runtime: tokio::runtime::Handle,
     /// One permit per context the pool may have open; waiting for one is the queue.
     permits: Arc<Semaphore>,
     /// Requests waiting for a permit now, checked against `queue_limit`.
@@ -156,6 +160,7 @@ impl Pool {
             });
         }
         let inner = Arc::new(Inner {
+            runtime: tokio::runtime::Handle::current(),
             permits: Arc::new(Semaphore::new(config.capacity())),
             config,
             waiting: AtomicUsize::new(0),
@@ -300,8 +305,16 @@ impl Pool {
         self.inner.browsers.lock().expect("browsers lock").len()
     }
 
-    /// Starts a Chromium process and connects to it; its handler loop is watched.
+    /// Starts a Chromium process and connects to it, on the pool's runtime; its handler loop
+    /// is watched.
     async fn launch(&self) -> Result<Arc<Instance>, BrowserError> {
+        let pool = self.clone();
+        self.inner.runtime.spawn(async move { pool.launch_here().await }).await.unwrap_or_else(|e| {
+            Err(BrowserError::Launch { executable: self.inner.config.executable.display().to_string(), reason: format!("the launch task ended: {e}") })
+        })
+    }
+
+    async fn launch_here(&self) -> Result<Arc<Instance>, BrowserError> {
         let inner = &self.inner;
         let proc = process::launch(&inner.config.executable).await?;
         let config = HandlerConfig { request_timeout: PoolConfig::ms(inner.config.max_timeout_ms), ..HandlerConfig::default() };
@@ -664,9 +677,10 @@ impl Drop for Lease {
         let pool = self.pool.clone();
         let instance = self.instance.clone();
         match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
+            Ok(_) => {
                 pool.inner.releasing.fetch_add(1, Ordering::SeqCst);
-                rt.spawn(async move { pool.release(instance, context, permit).await });
+                let runtime = pool.inner.runtime.clone();
+                runtime.spawn(async move { pool.release(instance, context, permit).await });
             }
             Err(_) => {
                 // No runtime left (process exit): free the slot; the browser dies with us.
