@@ -194,3 +194,44 @@ async fn idempotency_replays_and_conflicts_per_tenant() {
         "keys are per tenant"
     );
 }
+
+#[tokio::test]
+async fn concurrent_submissions_are_group_committed_and_a_bad_one_fails_alone() {
+    let (_d, s) = store().await;
+    tenant(&s, "t", 10).await;
+    // Submitted at once, most of these wait for the writer together and share a commit;
+    // one names a tenant that does not exist, which the foreign key refuses.
+    let mut submissions = tokio::task::JoinSet::new();
+    for n in 0..300 {
+        let (s, owner) = (s.clone(), if n == 150 { "no-such-tenant" } else { "t" });
+        submissions.spawn(async move {
+            (n, s.create_job(&job(&format!("g{n:03}"), owner), T0 + n).await)
+        });
+    }
+    let mut created = 0;
+    while let Some(joined) = submissions.join_next().await {
+        match joined.unwrap() {
+            (150, outcome) => {
+                assert!(outcome.is_err(), "the job of a missing tenant was stored: {outcome:?}")
+            }
+            (n, Ok(CreateOutcome::Created(r))) => {
+                assert_eq!(
+                    (r.id, r.status, r.created_at),
+                    (format!("g{n:03}"), JobStatus::Queued, T0 + n)
+                );
+                created += 1;
+            }
+            (n, other) => panic!("job {n}: {other:?}"),
+        }
+    }
+    assert_eq!(created, 299);
+    let listed =
+        s.list_jobs("t", &JobFilter { limit: 1000, ..JobFilter::default() }).await.unwrap();
+    assert_eq!(listed.len(), 299);
+    for r in &listed {
+        let events = s.events_after(&r.id, 0, 10).await.unwrap();
+        assert_eq!(events.len(), 1, "{} has its queued event, once", r.id);
+        assert_eq!(events[0].data["status"], "queued");
+    }
+    assert!(s.get_job(None, "g150").await.unwrap().is_none());
+}

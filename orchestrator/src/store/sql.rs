@@ -11,16 +11,28 @@ pub enum Dialect {
 }
 
 impl Dialect {
-    /// Claims one due job for a worker. Parameters: `$1` worker, `$2` now (ms), `$3` lease
-    /// end (ms). Run [`Due::ExpiredLease`] first, so a dead worker's job is taken over before
-    /// new work, then [`Due::Queued`].
+    /// Claims one due job for a worker, in one statement. Parameters: `$1` worker, `$2` now
+    /// (ms), `$3` lease end (ms). A dead worker's job ([`Due::ExpiredLease`]) is taken over
+    /// before new work ([`Due::Queued`]).
     ///
-    /// Each statement walks one index in claim order and stops at the first eligible row;
-    /// a candidate's tenant is checked against its concurrent-jobs limit with one seek in
+    /// Each candidate query walks one index in claim order and stops at the first eligible
+    /// row; a candidate's tenant is checked against its concurrent-jobs limit with one seek in
     /// `jobs_tenant_running`, and tenants at their limit are skipped so one tenant cannot
     /// take every worker. That keeps a claim cheap however long the queue grows, which matters
     /// because claims share the store's single writer with every API write.
-    pub fn claim_job(self, due: Due) -> String {
+    pub fn claim_job(self) -> String {
+        format!(
+            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $3, \
+                 attempts = attempts + 1, started_at = COALESCE(started_at, $2) \
+             WHERE seq = COALESCE(({}), ({})) \
+             RETURNING {JOB_COLUMNS}",
+            self.candidate(Due::ExpiredLease),
+            self.candidate(Due::Queued)
+        )
+    }
+
+    /// The first job `due` a claim may take, as a subquery.
+    fn candidate(self, due: Due) -> String {
         let lock = match self {
             Dialect::Sqlite => "",
             Dialect::Postgres => " FOR UPDATE OF j SKIP LOCKED",
@@ -32,14 +44,11 @@ impl Dialect {
             Due::Queued => ("j.status = 'queued' AND j.run_at <= $2", "j.run_at, j.seq"),
         };
         format!(
-            "UPDATE jobs SET status = 'running', lease_owner = $1, lease_until = $3, \
-                 attempts = attempts + 1, started_at = COALESCE(started_at, $2) \
-             WHERE seq = (SELECT j.seq FROM jobs j JOIN tenants t ON t.id = j.tenant_id \
-                 WHERE {condition} \
-                   AND (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = j.tenant_id \
-                        AND r.status = 'running' AND r.lease_until >= $2) < t.max_concurrent_jobs \
-                 ORDER BY {order} LIMIT 1{lock}) \
-             RETURNING {JOB_COLUMNS}"
+            "SELECT j.seq FROM jobs j JOIN tenants t ON t.id = j.tenant_id \
+             WHERE {condition} \
+               AND (SELECT COUNT(*) FROM jobs r WHERE r.tenant_id = j.tenant_id \
+                    AND r.status = 'running' AND r.lease_until >= $2) < t.max_concurrent_jobs \
+             ORDER BY {order} LIMIT 1{lock}"
         )
     }
 }
@@ -69,15 +78,18 @@ mod tests {
 
     #[test]
     fn postgres_twin_skips_locked_rows_and_sqlite_does_not_lock() {
-        for due in [Due::ExpiredLease, Due::Queued] {
-            let pg = Dialect::Postgres.claim_job(due);
-            let lite = Dialect::Sqlite.claim_job(due);
-            assert!(pg.contains("FOR UPDATE OF j SKIP LOCKED") && !lite.contains("FOR UPDATE"));
-            assert_eq!(
-                pg.replace(" FOR UPDATE OF j SKIP LOCKED", ""),
-                lite,
-                "the dialects differ only in locking"
-            );
-        }
+        let pg = Dialect::Postgres.claim_job();
+        let lite = Dialect::Sqlite.claim_job();
+        assert_eq!(
+            pg.matches("FOR UPDATE OF j SKIP LOCKED").count(),
+            2,
+            "both candidates skip locked rows"
+        );
+        assert!(!lite.contains("FOR UPDATE"));
+        assert_eq!(
+            pg.replace(" FOR UPDATE OF j SKIP LOCKED", ""),
+            lite,
+            "the dialects differ only in locking"
+        );
     }
 }

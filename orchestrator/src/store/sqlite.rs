@@ -1,6 +1,9 @@
 //! The embedded store: SQLite in WAL mode.
 
+use std::collections::HashMap;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use ace_agents::{Agent, Task, TaskStatus};
@@ -13,10 +16,11 @@ use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
 use sqlx::{Row, Sqlite, SqlitePool, Transaction};
+use tokio::sync::{mpsc, oneshot, Mutex, MutexGuard, Notify};
 
-use super::sql::{Dialect, Due, HELD, JOB_COLUMNS};
+use super::sql::{Dialect, HELD, JOB_COLUMNS};
 use super::*;
-use crate::model::{job_document, webhook_body, JobStatus, WebhookEvent};
+use crate::model::{job_document, webhook_body, JobKind, JobStatus, WebhookEvent};
 
 /// SQLite behind the [`Store`] interface.
 ///
@@ -24,11 +28,95 @@ use crate::model::{job_document, webhook_body, JobStatus, WebhookEvent};
 /// and queueing writers on the pool's fair semaphore keeps latency flat, where several
 /// connections would spin in SQLite's busy handler. Reads use their own small pool and,
 /// thanks to WAL, never wait for the writer.
+///
+/// New jobs are group-committed: submissions that arrive while the writer is busy are
+/// inserted together, in one transaction and two statements, when it is free. Each
+/// statement is a round trip to SQLite's connection thread, and under load those hops, not
+/// SQLite's work, are what a submission waits for; so a burst costs the writer about what one
+/// job does, and the queue behind it drains at once instead of one job at a time.
+///
+/// The API's writes go before the workers' (see [`Writer`]), so a client waits for at most one
+/// worker transaction, not for every worker's.
 #[derive(Debug, Clone)]
 pub struct SqliteStore {
-    writer: SqlitePool,
+    writer: Arc<Writer>,
     reader: SqlitePool,
+    submissions: mpsc::Sender<Submission>,
 }
+
+/// The single write connection and the order writers get it in.
+///
+/// A pool of one connection queues its waiters first come, first served. Background writes
+/// (the job workers' claims, results and outcomes, and the webhook sender's bookkeeping)
+/// instead queue one at a time in their own lane, and only while no foreground write (an
+/// API request's) is waiting for the connection. Neither starves: while a foreground write
+/// holds the connection the next background write queues behind it, and the next foreground
+/// write behind that.
+#[derive(Debug)]
+struct Writer {
+    pool: SqlitePool,
+    /// Foreground writes waiting for the connection.
+    waiting: AtomicUsize,
+    /// Signalled when `waiting` drops to zero.
+    clear: Notify,
+    /// Background writes take turns here.
+    lane: Mutex<()>,
+}
+
+impl Writer {
+    /// A foreground write transaction. It takes the write lock at once, so it never fails
+    /// half-way on a lock upgrade when another process (an `ace-web worker`) writes too.
+    async fn begin(&self) -> Result<Tx, StoreError> {
+        let _waiting = Waiting::new(self);
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// A background write transaction: queued behind every waiting foreground write.
+    async fn begin_background(&self) -> Result<Tx, StoreError> {
+        let _turn = self.background_turn().await;
+        Ok(self.pool.begin_with("BEGIN IMMEDIATE").await?)
+    }
+
+    /// Waits for the background lane and for no foreground write to be waiting; background
+    /// single statements hold the returned turn while they run.
+    async fn background_turn(&self) -> MutexGuard<'_, ()> {
+        let turn = self.lane.lock().await;
+        loop {
+            let cleared = self.clear.notified();
+            tokio::pin!(cleared);
+            cleared.as_mut().enable();
+            if self.waiting.load(Ordering::SeqCst) == 0 {
+                return turn;
+            }
+            cleared.await;
+        }
+    }
+}
+
+/// A foreground write counted as waiting for the connection until dropped, also when the
+/// future waiting is cancelled.
+struct Waiting<'a>(&'a Writer);
+
+impl<'a> Waiting<'a> {
+    fn new(writer: &'a Writer) -> Self {
+        writer.waiting.fetch_add(1, Ordering::SeqCst);
+        Waiting(writer)
+    }
+}
+
+impl Drop for Waiting<'_> {
+    fn drop(&mut self) {
+        if self.0.waiting.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.0.clear.notify_waiters();
+        }
+    }
+}
+
+/// A new job waiting for the next group commit, and where its outcome goes.
+type Submission = (NewJob, i64, oneshot::Sender<Result<JobRecord, StoreError>>);
+
+/// The most jobs one group commit inserts (13 parameters each, far below SQLite's limit).
+const JOBS_PER_COMMIT: usize = 256;
 
 type Tx = Transaction<'static, Sqlite>;
 
@@ -46,26 +134,125 @@ impl SqliteStore {
         // The writer never checkpoints: a commit that crossed the WAL threshold would pay the
         // checkpoint's fsync inside some API request. A background task checkpoints instead.
         let writer_options = options.clone().pragma("wal_autocheckpoint", "0");
-        let writer = SqlitePoolOptions::new()
+        let pool = SqlitePoolOptions::new()
             .max_connections(1)
             .test_before_acquire(false)
             .connect_with(writer_options)
             .await?;
-        sqlx::migrate!("./migrations").run(&writer).await?;
+        sqlx::migrate!("./migrations").run(&pool).await?;
+        let writer = Arc::new(Writer {
+            pool,
+            waiting: AtomicUsize::new(0),
+            clear: Notify::new(),
+            lane: Mutex::new(()),
+        });
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
         tokio::spawn(checkpoint_in_background(reader.clone()));
-        Ok(SqliteStore { writer, reader })
+        let (submissions, queue) = mpsc::channel(4 * JOBS_PER_COMMIT);
+        tokio::spawn(group_commit(writer.clone(), queue));
+        Ok(SqliteStore { writer, reader, submissions })
     }
 
-    /// A write transaction that takes the write lock at once, so it never fails half-way
-    /// on a lock upgrade when another process (an `ace-web worker`) writes too.
+    /// A foreground write transaction: see [`Writer`].
     async fn begin(&self) -> Result<Tx, StoreError> {
-        Ok(self.writer.begin_with("BEGIN IMMEDIATE").await?)
+        self.writer.begin().await
     }
+}
+
+/// Inserts submitted jobs, as many at a time as are waiting, until every [`SqliteStore`]
+/// clone is gone. When a group fails, its jobs are tried again one per transaction, so a
+/// bad job fails alone and the others are stored.
+async fn group_commit(writer: Arc<Writer>, mut queue: mpsc::Receiver<Submission>) {
+    let mut batch = Vec::with_capacity(JOBS_PER_COMMIT);
+    while queue.recv_many(&mut batch, JOBS_PER_COMMIT).await > 0 {
+        let jobs: Vec<(&NewJob, i64)> = batch.iter().map(|(job, now, _)| (job, *now)).collect();
+        match commit_jobs(&writer, &jobs).await {
+            Ok(mut records) => {
+                for (job, _, reply) in batch.drain(..) {
+                    let _ = reply.send(records.remove(&job.id).ok_or_else(|| not_returned(&job)));
+                }
+            }
+            Err(e) if batch.len() == 1 => {
+                if let Some((_, _, reply)) = batch.pop() {
+                    let _ = reply.send(Err(e));
+                }
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, jobs = batch.len(), "a group commit of new jobs failed; inserting them one by one");
+                for (job, now, reply) in batch.drain(..) {
+                    let outcome = commit_jobs(&writer, &[(&job, now)])
+                        .await
+                        .and_then(|mut r| r.remove(&job.id).ok_or_else(|| not_returned(&job)));
+                    let _ = reply.send(outcome);
+                }
+            }
+        }
+    }
+}
+
+fn not_returned(job: &NewJob) -> StoreError {
+    StoreError::Corrupt {
+        column: "jobs",
+        detail: format!("job {} was inserted but not returned", job.id),
+    }
+}
+
+/// Inserts `jobs` queued, each with its first progress event, in one transaction.
+async fn commit_jobs(
+    writer: &Writer,
+    jobs: &[(&NewJob, i64)],
+) -> Result<HashMap<String, JobRecord>, StoreError> {
+    let mut tx = writer.begin().await?;
+    let records = insert_jobs(&mut tx, jobs).await?;
+    tx.commit().await?;
+    Ok(records)
+}
+
+/// Inserts `jobs` queued, each with its first progress event, in two statements.
+async fn insert_jobs(
+    tx: &mut Tx,
+    jobs: &[(&NewJob, i64)],
+) -> Result<HashMap<String, JobRecord>, StoreError> {
+    let mut insert = sqlx::QueryBuilder::<Sqlite>::new(
+        "INSERT INTO jobs (id, tenant_id, kind, url, options, webhook_url, webhook_secret, idempotency_key, \
+             request_hash, status, max_attempts, run_at, created_at) ",
+    );
+    insert.push_values(jobs, |mut row, (job, now)| {
+        row.push_bind(&job.id)
+            .push_bind(&job.tenant_id)
+            .push_bind(&job.kind)
+            .push_bind(&job.url)
+            .push_bind(job.options.to_string())
+            .push_bind(&job.webhook_url)
+            .push_bind(&job.webhook_secret)
+            .push_bind(&job.idempotency_key)
+            .push_bind(&job.request_hash)
+            .push_bind("queued")
+            .push_bind(i64::from(job.max_attempts))
+            .push_bind(*now)
+            .push_bind(*now);
+    });
+    insert.push(format!(" RETURNING {JOB_COLUMNS}"));
+    let mut records = HashMap::with_capacity(jobs.len());
+    for row in insert.build().fetch_all(&mut **tx).await? {
+        let record = job_from_row(&row)?;
+        records.insert(record.id.clone(), record);
+    }
+    let mut events =
+        sqlx::QueryBuilder::<Sqlite>::new("INSERT INTO job_events (job_id, kind, data, at) ");
+    events.push_values(jobs, |mut row, (job, now)| {
+        let data = records
+            .get(&job.id)
+            .map(|r| progress_event(r, json!({})).to_string())
+            .unwrap_or_default();
+        row.push_bind(&job.id).push_bind("progress").push_bind(data).push_bind(*now);
+    });
+    events.build().execute(&mut **tx).await?;
+    Ok(records)
 }
 
 /// Copies the WAL into the database file every second, off the request path, until the
@@ -221,10 +408,12 @@ async fn announce_done(tx: &mut Tx, job: &JobRecord, now: i64) -> Result<(), Sto
         .map_err(|e| StoreError::Corrupt { column: "jobs", detail: e.to_string() })?;
     insert_event(tx, &job.id, "done", &doc, now).await?;
     queue_webhook(tx, job, webhook_body(job, &doc), now).await?;
-    sqlx::query("DELETE FROM crawl_frontier WHERE job_id = $1")
-        .bind(&job.id)
-        .execute(&mut **tx)
-        .await?;
+    if job.kind == JobKind::Crawl.as_str() {
+        sqlx::query("DELETE FROM crawl_frontier WHERE job_id = $1")
+            .bind(&job.id)
+            .execute(&mut **tx)
+            .await?;
+    }
     Ok(())
 }
 
@@ -248,24 +437,52 @@ async fn queue_webhook(
     Ok(())
 }
 
-/// Queues the webhook event of a page just recorded for job `job_id`. Only Firecrawl's
-/// webhooks announce pages; a job without a webhook costs one indexed lookup that finds
-/// nothing.
-async fn announce_page(
+/// Appends `record` to the results of job `job_id` if `worker` still holds it, counts it in
+/// the job's progress, and announces it as a `page` event (and webhook). False, and nothing
+/// written, when the lease is lost.
+async fn record_result(
     tx: &mut Tx,
     job_id: &str,
+    worker: &str,
+    record: &Value,
+    event: &Value,
+    now: i64,
+) -> Result<bool, StoreError> {
+    let inserted = sqlx::query(&format!(
+        "INSERT INTO job_results (job_id, idx, record) \
+         SELECT $1, COALESCE((SELECT MAX(idx) + 1 FROM job_results WHERE job_id = $1), 0), $3 WHERE {HELD}"
+    ))
+    .bind(job_id)
+    .bind(worker)
+    .bind(record.to_string())
+    .execute(&mut **tx)
+    .await?;
+    if inserted.rows_affected() == 0 {
+        return Ok(false);
+    }
+    let row = sqlx::query(&format!(
+        "UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1 RETURNING {JOB_COLUMNS}"
+    ))
+    .bind(job_id)
+    .fetch_one(&mut **tx)
+    .await?;
+    insert_event(tx, job_id, "page", event, now).await?;
+    announce_page(tx, &job_from_row(&row)?, record, now).await?;
+    Ok(true)
+}
+
+/// Queues the webhook event of a page just recorded for `job`. Only Firecrawl's webhooks
+/// announce pages.
+async fn announce_page(
+    tx: &mut Tx,
+    job: &JobRecord,
     record: &Value,
     now: i64,
 ) -> Result<(), StoreError> {
-    let row = sqlx::query(&format!(
-        "SELECT {JOB_COLUMNS} FROM jobs WHERE id = $1 AND webhook_url IS NOT NULL"
-    ))
-    .bind(job_id)
-    .fetch_optional(&mut **tx)
-    .await?;
-    let Some(row) = row else { return Ok(()) };
-    let job = job_from_row(&row)?;
-    queue_webhook(tx, &job, crate::firecrawl::events::page(&job, record, now), now).await
+    if job.webhook_url.is_none() {
+        return Ok(());
+    }
+    queue_webhook(tx, job, crate::firecrawl::events::page(job, record, now), now).await
 }
 
 async fn close_tasks(
@@ -325,7 +542,7 @@ impl Store for SqliteStore {
         let n: i64 = sqlx::query_scalar(
             "SELECT COUNT(*) FROM api_keys WHERE tenant_id IS NULL AND revoked_at IS NULL",
         )
-        .fetch_one(&self.writer)
+        .fetch_one(&self.writer.pool)
         .await?;
         Ok(n > 0)
     }
@@ -395,7 +612,7 @@ impl Store for SqliteStore {
             .bind(&key.prefix)
             .bind(&key.hash)
             .bind(key.created_at)
-            .execute(&self.writer)
+            .execute(&self.writer.pool)
             .await?;
         Ok(())
     }
@@ -448,12 +665,19 @@ impl Store for SqliteStore {
             sqlx::query("UPDATE api_keys SET revoked_at = $2 WHERE id = $1 AND revoked_at IS NULL")
                 .bind(key_id)
                 .bind(now)
-                .execute(&self.writer)
+                .execute(&self.writer.pool)
                 .await?;
         Ok(done.rows_affected() == 1)
     }
 
     async fn create_job(&self, job: &NewJob, now: i64) -> Result<CreateOutcome, StoreError> {
+        if job.idempotency_key.is_none() {
+            let (reply, outcome) = oneshot::channel();
+            let closed = || StoreError::Database(sqlx::Error::PoolClosed);
+            self.submissions.send((job.clone(), now, reply)).await.map_err(|_| closed())?;
+            return Ok(CreateOutcome::Created(outcome.await.map_err(|_| closed())??));
+        }
+        // With a key the lookup and the insert must be one transaction, so these go alone.
         let mut tx = self.begin().await?;
         if let Some(key) = &job.idempotency_key {
             let existing = sqlx::query(&format!(
@@ -472,27 +696,10 @@ impl Store for SqliteStore {
                 });
             }
         }
-        let row = sqlx::query(&format!(
-            "INSERT INTO jobs (id, tenant_id, kind, url, options, webhook_url, webhook_secret, idempotency_key, \
-                 request_hash, status, max_attempts, run_at, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, 'queued', $10, $11, $11) RETURNING {JOB_COLUMNS}"
-        ))
-        .bind(&job.id)
-        .bind(&job.tenant_id)
-        .bind(&job.kind)
-        .bind(&job.url)
-        .bind(job.options.to_string())
-        .bind(&job.webhook_url)
-        .bind(&job.webhook_secret)
-        .bind(&job.idempotency_key)
-        .bind(&job.request_hash)
-        .bind(i64::from(job.max_attempts))
-        .bind(now)
-        .fetch_one(&mut *tx)
-        .await?;
-        let record = job_from_row(&row)?;
-        insert_event(&mut tx, &record.id, "progress", &progress_event(&record, json!({})), now)
-            .await?;
+        let record = insert_jobs(&mut tx, &[(job, now)])
+            .await?
+            .remove(&job.id)
+            .ok_or_else(|| not_returned(job))?;
         tx.commit().await?;
         Ok(CreateOutcome::Created(record))
     }
@@ -576,35 +783,35 @@ impl Store for SqliteStore {
         now: i64,
         lease_until: i64,
     ) -> Result<Option<JobRecord>, StoreError> {
-        let mut tx = self.begin().await?;
-        let mut claimed = None;
-        for due in [Due::ExpiredLease, Due::Queued] {
-            claimed = sqlx::query(&Dialect::Sqlite.claim_job(due))
-                .bind(worker)
-                .bind(now)
-                .bind(lease_until)
-                .fetch_optional(&mut *tx)
-                .await?;
-            if claimed.is_some() {
-                break;
-            }
-        }
-        let Some(row) = claimed else {
+        let mut tx = self.writer.begin_background().await?;
+        let Some(row) = sqlx::query(&Dialect::Sqlite.claim_job())
+            .bind(worker)
+            .bind(now)
+            .bind(lease_until)
+            .fetch_optional(&mut *tx)
+            .await?
+        else {
             return Ok(None);
         };
         let job = job_from_row(&row)?;
-        // A fresh attempt starts clean: a dead worker's partial output is not this attempt's.
-        // Except a crawl's: its recorded pages are done in its stored frontier, and the new
-        // attempt resumes after them instead of fetching and recording them again.
-        sqlx::query("DELETE FROM job_results WHERE job_id = $1 AND NOT EXISTS (SELECT 1 FROM crawl_frontier WHERE job_id = $1)")
-            .bind(&job.id)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("DELETE FROM job_artifacts WHERE job_id = $1")
-            .bind(&job.id)
-            .execute(&mut *tx)
-            .await?;
-        close_tasks(&mut tx, &job.id, TaskStatus::Abandoned, "lease_expired", now).await?;
+        // `started_at` is set by the first claim only; a takeover, a retry or a job handed back
+        // at shutdown was started before and starts nothing new.
+        let first_start = job.started_at == Some(now);
+        if !first_start {
+            // A fresh attempt starts clean: a dead worker's partial output is not this
+            // attempt's. Except a crawl's: its recorded pages are done in its stored frontier,
+            // and the new attempt resumes after them instead of fetching and recording them
+            // again. A first start has nothing to clear, and saves the writer three statements.
+            sqlx::query("DELETE FROM job_results WHERE job_id = $1 AND NOT EXISTS (SELECT 1 FROM crawl_frontier WHERE job_id = $1)")
+                .bind(&job.id)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("DELETE FROM job_artifacts WHERE job_id = $1")
+                .bind(&job.id)
+                .execute(&mut *tx)
+                .await?;
+            close_tasks(&mut tx, &job.id, TaskStatus::Abandoned, "lease_expired", now).await?;
+        }
         let agent = Agent::for_job_kind(&job.kind).unwrap_or(Agent::Scraper);
         sqlx::query(
             "INSERT INTO agent_tasks (id, job_id, tenant_id, agent, attempt, status, started_at) \
@@ -619,8 +826,7 @@ impl Store for SqliteStore {
         .execute(&mut *tx)
         .await?;
         insert_event(&mut tx, &job.id, "progress", &progress_event(&job, json!({})), now).await?;
-        // `started_at` is set by the first claim only; a takeover or a retry starts nothing new.
-        if job.started_at == Some(now) {
+        if first_start {
             queue_webhook(&mut tx, &job, crate::firecrawl::events::started(&job, now), now).await?;
         }
         tx.commit().await?;
@@ -633,13 +839,14 @@ impl Store for SqliteStore {
         worker: &str,
         lease_until: i64,
     ) -> Result<bool, StoreError> {
+        let _turn = self.writer.background_turn().await;
         let done = sqlx::query(
             "UPDATE jobs SET lease_until = $3 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
         )
         .bind(job_id)
         .bind(worker)
         .bind(lease_until)
-        .execute(&self.writer)
+        .execute(&self.writer.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -651,7 +858,7 @@ impl Store for SqliteStore {
         finish: &Finish,
         now: i64,
     ) -> Result<Option<JobRecord>, StoreError> {
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin_background().await?;
         let (status, run_at, code, message) = match finish {
             Finish::Succeeded { .. } => ("succeeded", None, None, None),
             Finish::Failed { code, message } => ("failed", None, Some(code), Some(message)),
@@ -705,7 +912,7 @@ impl Store for SqliteStore {
 
     async fn release_job(&self, job_id: &str, worker: &str) -> Result<bool, StoreError> {
         let now = crate::model::now_ms();
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin_background().await?;
         let Some(row) = sqlx::query(&format!(
             "UPDATE jobs SET status = 'queued', lease_owner = NULL, lease_until = NULL, run_at = $3, \
                  attempts = MAX(attempts - 1, 0) \
@@ -734,7 +941,7 @@ impl Store for SqliteStore {
         total: Option<i64>,
     ) -> Result<bool, StoreError> {
         let now = crate::model::now_ms();
-        let mut tx = self.begin().await?;
+        let mut tx = self.writer.begin_background().await?;
         let updated = sqlx::query(
             "UPDATE jobs SET progress_done = $3, progress_total = $4 WHERE id = $1 AND lease_owner = $2 AND status = 'running'",
         )
@@ -767,25 +974,10 @@ impl Store for SqliteStore {
         event: &Value,
     ) -> Result<bool, StoreError> {
         let now = crate::model::now_ms();
-        let mut tx = self.begin().await?;
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO job_results (job_id, idx, record) \
-             SELECT $1, COALESCE((SELECT MAX(idx) + 1 FROM job_results WHERE job_id = $1), 0), $3 WHERE {HELD}"
-        ))
-        .bind(job_id)
-        .bind(worker)
-        .bind(record.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
+        let mut tx = self.writer.begin_background().await?;
+        if !record_result(&mut tx, job_id, worker, record, event, now).await? {
             return Ok(false);
         }
-        sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1")
-            .bind(job_id)
-            .execute(&mut *tx)
-            .await?;
-        insert_event(&mut tx, job_id, "page", event, now).await?;
-        announce_page(&mut tx, job_id, record, now).await?;
         tx.commit().await?;
         Ok(true)
     }
@@ -800,25 +992,10 @@ impl Store for SqliteStore {
         discovered: &[FrontierRow],
     ) -> Result<bool, StoreError> {
         let now = crate::model::now_ms();
-        let mut tx = self.begin().await?;
-        let inserted = sqlx::query(&format!(
-            "INSERT INTO job_results (job_id, idx, record) \
-             SELECT $1, COALESCE((SELECT MAX(idx) + 1 FROM job_results WHERE job_id = $1), 0), $3 WHERE {HELD}"
-        ))
-        .bind(job_id)
-        .bind(worker)
-        .bind(record.to_string())
-        .execute(&mut *tx)
-        .await?;
-        if inserted.rows_affected() == 0 {
+        let mut tx = self.writer.begin_background().await?;
+        if !record_result(&mut tx, job_id, worker, record, event, now).await? {
             return Ok(false);
         }
-        sqlx::query("UPDATE jobs SET progress_done = progress_done + 1 WHERE id = $1")
-            .bind(job_id)
-            .execute(&mut *tx)
-            .await?;
-        insert_event(&mut tx, job_id, "page", event, now).await?;
-        announce_page(&mut tx, job_id, record, now).await?;
         // The page's own row may be missing (the start page, or a frontier written before
         // this table existed): insert it done, or mark it done.
         sqlx::query(
@@ -874,6 +1051,7 @@ impl Store for SqliteStore {
         worker: &str,
         a: &ArtifactRecord,
     ) -> Result<bool, StoreError> {
+        let _turn = self.writer.background_turn().await;
         let done = sqlx::query(&format!(
             "INSERT OR REPLACE INTO job_artifacts (job_id, name, bytes, content_type) SELECT $1, $3, $4, $5 WHERE {HELD}"
         ))
@@ -882,7 +1060,7 @@ impl Store for SqliteStore {
         .bind(&a.name)
         .bind(a.bytes)
         .bind(&a.content_type)
-        .execute(&self.writer)
+        .execute(&self.writer.pool)
         .await?;
         Ok(done.rows_affected() == 1)
     }
@@ -1008,6 +1186,7 @@ impl Store for SqliteStore {
         hold_until: i64,
         limit: i64,
     ) -> Result<Vec<WebhookDelivery>, StoreError> {
+        let _turn = self.writer.background_turn().await;
         sqlx::query(
             "UPDATE webhook_deliveries SET next_attempt_at = $2 WHERE id IN ( \
                  SELECT id FROM webhook_deliveries WHERE status = 'pending' AND next_attempt_at <= $1 ORDER BY id LIMIT $3) \
@@ -1016,7 +1195,7 @@ impl Store for SqliteStore {
         .bind(now)
         .bind(hold_until)
         .bind(limit)
-        .fetch_all(&self.writer)
+        .fetch_all(&self.writer.pool)
         .await?
         .iter()
         .map(|row| {
@@ -1034,11 +1213,12 @@ impl Store for SqliteStore {
     }
 
     async fn webhook_delivered(&self, id: i64, attempts: i64, now: i64) -> Result<(), StoreError> {
+        let _turn = self.writer.background_turn().await;
         sqlx::query("UPDATE webhook_deliveries SET status = 'delivered', attempts = $2, delivered_at = $3, last_error = NULL WHERE id = $1")
             .bind(id)
             .bind(attempts)
             .bind(now)
-            .execute(&self.writer)
+            .execute(&self.writer.pool)
             .await?;
         Ok(())
     }
@@ -1050,6 +1230,7 @@ impl Store for SqliteStore {
         retry_at: Option<i64>,
         error: &str,
     ) -> Result<(), StoreError> {
+        let _turn = self.writer.background_turn().await;
         sqlx::query(
             "UPDATE webhook_deliveries SET attempts = $2, last_error = $3, \
                  status = CASE WHEN $4 IS NULL THEN 'failed' ELSE 'pending' END, \
@@ -1059,7 +1240,7 @@ impl Store for SqliteStore {
         .bind(attempts)
         .bind(error)
         .bind(retry_at)
-        .execute(&self.writer)
+        .execute(&self.writer.pool)
         .await?;
         Ok(())
     }
