@@ -14,11 +14,13 @@
 //!    high and menus score negative; long anchors count half, as headlines. Every element's
 //!    score is the sum over its blocks.
 //! 3. **Selection.** The best element (highest score, nudged up by content-like tags and
-//!    names) is the content root; it climbs to wrappers of equal score, and widens to an
-//!    ancestor when it holds under 30% of the surviving text (grids of small items).
+//!    names) is the content root; it climbs to wrappers of equal score (never out of an
+//!    `article` or `main`), and widens to an ancestor when it holds under 30% of the
+//!    surviving text (grids of small items).
 //! 4. **Pruning.** Inside the root, negative containers, link lists and link-only teaser
 //!    paragraphs are dropped; when that would empty the root, only link lists go, and pages
 //!    with no prose-like block at all (link listings) keep everything that survived step 1.
+//!    Headings whose section lost its text to pruning go with it.
 
 use std::sync::OnceLock;
 
@@ -44,7 +46,15 @@ impl Selection {
         let mut dropped = vec![false; doc.nodes.len()];
         for (i, d) in dropped.iter_mut().enumerate() {
             if let Some(t) = doc.tag(i as NodeId) {
-                *d = matches!(t, Tag::Script | Tag::Style | Tag::Noscript | Tag::Template | Tag::Head | Tag::Title);
+                *d = matches!(
+                    t,
+                    Tag::Script
+                        | Tag::Style
+                        | Tag::Noscript
+                        | Tag::Template
+                        | Tag::Head
+                        | Tag::Title
+                );
             }
         }
         Selection { root, dropped }
@@ -119,7 +129,11 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             Kind::Element(Tag::P) => ptext[i] = raw[i],
             Kind::Element(Tag::A) => linkraw[i] = raw[i],
             Kind::Element(Tag::Article | Tag::Main) => has_main[i] = true,
-            Kind::Element(_) if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) => has_main[i] = true,
+            Kind::Element(_)
+                if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) =>
+            {
+                has_main[i] = true
+            }
             _ => {}
         }
         let p = doc.nodes[i].parent;
@@ -133,7 +147,11 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         }
     }
     let b = body as usize;
-    let page = Page { text: raw[b].max(1), ptext: ptext[b].max(1), discussion: ctext[b] as f32 > 0.5 * raw[b] as f32 };
+    let page = Page {
+        text: raw[b].max(1),
+        ptext: ptext[b].max(1),
+        discussion: ctext[b] as f32 > 0.5 * raw[b] as f32,
+    };
 
     // Pass B (pre-order): removal and link context.
     let mut removed = vec![false; n];
@@ -155,7 +173,22 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         if p != NONE {
             in_article[i] = in_article[p as usize] || doc.tag(p) == Some(Tag::Article);
         }
-        if !removed[i] && is_boilerplate(doc, id, tag, Size { raw: raw[i], ptext: ptext[i], link: linkraw[i], has_main: has_main[i], flags: flags[i], in_article: in_article[i] }, page) {
+        if !removed[i]
+            && is_boilerplate(
+                doc,
+                id,
+                tag,
+                Size {
+                    raw: raw[i],
+                    ptext: ptext[i],
+                    link: linkraw[i],
+                    has_main: has_main[i],
+                    flags: flags[i],
+                    in_article: in_article[i],
+                },
+                page,
+            )
+        {
             removed[i] = true;
         }
     }
@@ -163,7 +196,11 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         removed[body as usize] = false;
     }
     if let Some(trace) = trace.as_deref_mut() {
-        let mut cut: Vec<usize> = (0..n).filter(|&i| removed[i] && doc.nodes[i].parent != NONE && !removed[doc.nodes[i].parent as usize]).collect();
+        let mut cut: Vec<usize> = (0..n)
+            .filter(|&i| {
+                removed[i] && doc.nodes[i].parent != NONE && !removed[doc.nodes[i].parent as usize]
+            })
+            .collect();
         cut.sort_by_key(|&i| std::cmp::Reverse(raw[i]));
         for &i in cut.iter().take(6) {
             trace.push_str(&format!("removed text {:>6} {}\n", raw[i], describe(doc, i as NodeId)));
@@ -251,14 +288,23 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         if p != NONE && i != body as usize {
             depth[i] = depth[p as usize] + 1;
         }
-        if eval[i] >= weights::FOCUS_RATIO * best_eval && best_eval > 0.0 && (depth[i] > best_depth || best == body) {
+        if eval[i] >= weights::FOCUS_RATIO * best_eval
+            && best_eval > 0.0
+            && (depth[i] > best_depth || best == body)
+        {
             best = i as NodeId;
             best_depth = depth[i];
         }
     }
     let mut root = best;
     let mut a = doc.nodes[best as usize].parent;
+    let semantic = |x: NodeId| matches!(doc.tag(x), Some(Tag::Article | Tag::Main));
     while a != NONE && (a as usize) >= body as usize && !removed[a as usize] {
+        if semantic(root) {
+            // The page's own `article`/`main` is the content; what sits around it at equal
+            // score is chrome that scored zero (teasers and menus cancelling out).
+            break;
+        }
         if score[a as usize] >= weights::CLIMB_RATIO * score[best as usize] {
             root = a;
         }
@@ -302,8 +348,13 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
                 let t = text[i] as f32;
                 let l = link[i] as f32;
                 let teaser = tag == Tag::P && t < 250.0 && full_link[i] as f32 > 0.6 * t;
-                let content_cell = matches!(tag, Tag::P | Tag::Li | Tag::Td | Tag::Th | Tag::Tr | Tag::Dd | Tag::Dt) || tag.is_heading();
-                if teaser || (t > 0.0 && score[i] < 0.0 && (l / t > 0.5 || (aggressive && !content_cell))) {
+                let content_cell = matches!(
+                    tag,
+                    Tag::P | Tag::Li | Tag::Td | Tag::Th | Tag::Tr | Tag::Dd | Tag::Dt
+                ) || tag.is_heading();
+                if teaser
+                    || (t > 0.0 && score[i] < 0.0 && (l / t > 0.5 || (aggressive && !content_cell)))
+                {
                     dropped[i] = true;
                 }
             }
@@ -311,7 +362,10 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         dropped
     };
     let kept = |dropped: &[bool]| -> u32 {
-        (root as usize..end as usize).filter(|&i| !dropped[i] && doc.nodes[i].kind == Kind::Text).map(|i| text[i]).sum()
+        (root as usize..end as usize)
+            .filter(|&i| !dropped[i] && doc.nodes[i].kind == Kind::Text)
+            .map(|i| text[i])
+            .sum()
     };
     let weak = score[best as usize] < weights::WEAK_EVIDENCE;
     let link_listing = weak && link[root as usize] as f32 > 0.4 * text[root as usize] as f32;
@@ -325,15 +379,88 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     if !weak && (kept(&dropped) as f32) < 0.5 * text[root as usize] as f32 {
         dropped = prune(false);
     }
+    drop_orphan_headings(doc, root, end, &raw, &mut dropped);
     if let Some(trace) = trace {
-        let mut order: Vec<usize> = (body as usize..body_end as usize).filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some()).collect();
+        let mut order: Vec<usize> = (body as usize..body_end as usize)
+            .filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some())
+            .collect();
         order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
         for &i in order.iter().take(8) {
-            trace.push_str(&format!("{:>8.0} text {:>6} link {:>6} {}\n", score[i], text[i], link[i], describe(doc, i as NodeId)));
+            trace.push_str(&format!(
+                "{:>8.0} text {:>6} link {:>6} {}\n",
+                score[i],
+                text[i],
+                link[i],
+                describe(doc, i as NodeId)
+            ));
         }
         trace.push_str(&format!("best {} -> root {}\n", describe(doc, best), describe(doc, root)));
     }
     Selection { root, dropped }
+}
+
+/// A heading introduces the section after it. When a block of text was dropped between it and
+/// the next heading of its level or above and nothing survives there ("Related posts" over a
+/// dropped list, "Comments" over a removed thread), or it closes the content with nothing
+/// after it, it is the title of removed boilerplate and goes too. Headings followed directly
+/// by the next heading or by a dropped button or price (tiles of a grid) stay.
+fn drop_orphan_headings(
+    doc: &Document,
+    root: NodeId,
+    end: NodeId,
+    raw: &[u32],
+    dropped: &mut [bool],
+) {
+    let (start, end) = (root as usize + 1, end as usize);
+    if start >= end {
+        return;
+    }
+    // Which heading (if any) each node sits in, so a heading's own text is not its section.
+    let mut in_heading = vec![false; end - start];
+    for i in start..end {
+        let p = doc.nodes[i].parent as usize;
+        let parent_in = p >= start && in_heading[p - start];
+        in_heading[i - start] = parent_in || doc.tag(i as NodeId).is_some_and(|t| t.is_heading());
+    }
+    // kept[l] / gone[l]: something kept follows / how much text was dropped, before the next
+    // heading of level l or above. The end of the content counts as a drop: what followed it
+    // was not content.
+    const SECTION: u32 = 60;
+    let mut kept = [false; 7];
+    let mut gone = [SECTION; 7];
+    for i in (start..end).rev() {
+        if dropped[i] {
+            if doc.nodes[i].kind == Kind::Text {
+                for g in &mut gone {
+                    *g = g.saturating_add(raw[i]);
+                }
+            }
+            continue;
+        }
+        match doc.nodes[i].kind {
+            Kind::Text if raw[i] > 0 && !in_heading[i - start] => kept = [true; 7],
+            Kind::Element(Tag::Img | Tag::Picture | Tag::Table) => kept = [true; 7],
+            Kind::Element(t) if t.is_heading() => {
+                let level = t.heading_level();
+                // The page title (h1) stays whatever follows it.
+                let orphan = level > 1 && !kept[level] && gone[level] >= SECTION;
+                if orphan {
+                    for d in &mut dropped[i..doc.subtree_end(i as NodeId) as usize] {
+                        *d = true;
+                    }
+                }
+                for l in 0..kept.len() {
+                    if l >= level {
+                        kept[l] = false;
+                        gone[l] = 0;
+                    } else {
+                        kept[l] |= !orphan;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn removed_copy(d: &[bool], i: usize) -> bool {
@@ -365,7 +492,10 @@ fn describe(doc: &Document, mut n: NodeId) -> String {
 /// Text under these elements is markup or metadata, not visible content.
 fn in_non_text(doc: &Document, text_node: NodeId) -> bool {
     let p = doc.nodes[text_node as usize].parent;
-    matches!(doc.tag(p), Some(Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Template))
+    matches!(
+        doc.tag(p),
+        Some(Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Template)
+    )
 }
 
 /// Characters that are not whitespace (bytes, so CJK weighs more; the ratios still hold).
@@ -415,14 +545,62 @@ fn names<'b>(doc: &Document, id: NodeId, buf: &'b mut String) -> Option<&'b str>
 
 /// Substrings of class/id that mark boilerplate wherever they occur in a name.
 const NEGATIVE_SUBSTRINGS: &[&str] = &[
-    "cookie", "consent", "gdpr", "newsletter", "breadcrumb", "pagination", "sidebar", "share",
-    "social", "related", "advert", "sponsor", "popup", "modal", "footer", "navbar", "navigation",
-    "skip-link", "skiplink", "skip-to", "subscribe", "signup", "sign-up", "disqus", "outbrain",
-    "taboola", "masthead", "topbar", "top-bar", "toolbar", "screen-reader", "sr-only",
-    "visually-hidden", "visuallyhidden", "offcanvas", "off-canvas", "backtotop", "back-to-top",
-    "comment-form", "commentform", "respond", "author-box", "authorbox", "author-bio",
-    "byline", "recommended", "tag-cloud", "tagcloud", "post-tags",
-    "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo", "copyright",
+    "cookie",
+    "consent",
+    "gdpr",
+    "newsletter",
+    "breadcrumb",
+    "pagination",
+    "sidebar",
+    "share",
+    "social",
+    "related",
+    "advert",
+    "sponsor",
+    "popup",
+    "modal",
+    "footer",
+    "navbar",
+    "navigation",
+    "skip-link",
+    "skiplink",
+    "skip-to",
+    "subscribe",
+    "signup",
+    "sign-up",
+    "disqus",
+    "outbrain",
+    "taboola",
+    "masthead",
+    "topbar",
+    "top-bar",
+    "toolbar",
+    "screen-reader",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "offcanvas",
+    "off-canvas",
+    "backtotop",
+    "back-to-top",
+    "comment-form",
+    "commentform",
+    "respond",
+    "author-box",
+    "authorbox",
+    "author-bio",
+    "byline",
+    "recommended",
+    "tag-cloud",
+    "tagcloud",
+    "post-tags",
+    "entry-tags",
+    "post-meta",
+    "entry-meta",
+    "article-meta",
+    "announcement",
+    "promo",
+    "copyright",
 ];
 
 /// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
@@ -448,7 +626,8 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
         f |= NEGATIVE_NAME | STRONG_NEGATIVE_NAME;
     }
     if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
-        || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t) || is_widget_or_hidden_token(t))
+        || n.split_whitespace()
+            .any(|t| is_ad_token(t) || is_page_header_token(t) || is_widget_or_hidden_token(t))
     {
         f |= NEGATIVE_NAME;
     }
@@ -471,24 +650,48 @@ fn automata() -> &'static (AhoCorasick, AhoCorasick) {
 /// `ad`, `ads`, `ad-slot`, `ads_top`: advertising. Only at the start of a token, because as a
 /// later part it is as often about hiding or styling ads around content ("hide-read-more-ad").
 fn is_ad_token(t: &str) -> bool {
-    matches!(t, "ad" | "ads" | "advertisement") || ["ad-", "ad_", "ads-", "ads_", "adsense", "adslot", "adunit"].iter().any(|p| t.starts_with(p))
+    matches!(t, "ad" | "ads" | "advertisement")
+        || ["ad-", "ad_", "ads-", "ads_", "adsense", "adslot", "adunit"]
+            .iter()
+            .any(|p| t.starts_with(p))
 }
 
 /// The page's header, not a card's or an article's ("card-header", "entry-header" are content).
 /// Sidebar widgets ("widget widget_text", "textwidget"), not page-builder blocks
 /// ("elementor-widget" wraps whole articles), and utility classes that hide an element.
 fn is_widget_or_hidden_token(t: &str) -> bool {
-    t.starts_with("widget") || matches!(t, "textwidget" | "hidden" | "is-hidden" | "d-none" | "hide" | "invisible")
+    t.starts_with("widget")
+        || matches!(t, "textwidget" | "hidden" | "is-hidden" | "d-none" | "hide" | "invisible")
 }
 
 fn is_page_header_token(t: &str) -> bool {
-    t.starts_with("header") || matches!(t, "site-header" | "global-header" | "main-header" | "top-header" | "page-header")
+    t.starts_with("header")
+        || matches!(
+            t,
+            "site-header" | "global-header" | "main-header" | "top-header" | "page-header"
+        )
 }
 
 /// Substrings of class/id that suggest content.
 const POSITIVE_SUBSTRINGS: &[&str] = &[
-    "article", "content", "entry", "post", "main", "body", "text", "story", "prose", "markdown",
-    "blog", "description", "product", "question", "answer", "thread", "docs", "documentation",
+    "article",
+    "content",
+    "entry",
+    "post",
+    "main",
+    "body",
+    "text",
+    "story",
+    "prose",
+    "markdown",
+    "blog",
+    "description",
+    "product",
+    "question",
+    "answer",
+    "thread",
+    "docs",
+    "documentation",
 ];
 
 /// Page-wide totals that removal decisions are measured against.
@@ -546,14 +749,21 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     }
     // A wrapper of most of the page (or of most of its paragraphs, or of its semantic main
     // content) is never boilerplate, whatever its name says: "has-sidebar" layouts.
-    let wrapper = (raw as f32 > 0.5 * page.text as f32 && page.text > 200)
-        || (size.ptext as f32 > 0.5 * page.ptext as f32 && size.ptext > 500);
+    // A name made for boilerplate ("sidebar", "related-posts") must hold most of the page's
+    // paragraphs to count as a wrapper: a sidebar of archive links or a related list with
+    // excerpts can outweigh a short article in raw text.
+    let para_wrapper = size.ptext as f32 > 0.5 * page.ptext as f32 && size.ptext > 500;
+    let text_wrapper = raw as f32 > 0.5 * page.text as f32 && page.text > 200;
+    let wrapper = para_wrapper || (text_wrapper && size.flags & STRONG_NEGATIVE_NAME == 0);
     let holds_main = size.has_main && !matches!(tag, Tag::Article);
     // Lots of prose outweighs a name: class names are often about styling ("hide-read-more-ad")
     // while boilerplate is short or made of links.
     let prose = raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32;
     // Semantic chrome goes unless it wraps the real content (misused as a page wrapper).
-    if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer) && !holds_main && !(wrapper && size.ptext > 500) {
+    if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer)
+        && !holds_main
+        && !(wrapper && size.ptext > 500)
+    {
         return true;
     }
     let mut negative = false;
@@ -571,13 +781,26 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
                 let v = v.to_ascii_lowercase();
                 if matches!(
                     v.as_str(),
-                    "navigation" | "contentinfo" | "banner" | "search" | "dialog" | "alertdialog" | "menu" | "menubar" | "complementary" | "alert"
+                    "navigation"
+                        | "contentinfo"
+                        | "banner"
+                        | "search"
+                        | "dialog"
+                        | "alertdialog"
+                        | "menu"
+                        | "menubar"
+                        | "complementary"
+                        | "alert"
                 ) {
                     role_or_hidden = true;
                 }
             }
             "style" => {
-                let s: String = v.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+                let s: String = v
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
                 if s.contains("display:none") || s.contains("visibility:hidden") {
                     role_or_hidden = true;
                 }
@@ -677,7 +900,10 @@ mod tests {
 
     #[test]
     fn a_body_class_naming_a_sidebar_does_not_empty_the_page() {
-        let html = format!("<body class='has-sidebar'><div class='layout-with-sidebar'><p>{}</p></div></body>", PROSE.repeat(10));
+        let html = format!(
+            "<body class='has-sidebar'><div class='layout-with-sidebar'><p>{}</p></div></body>",
+            PROSE.repeat(10)
+        );
         assert!(main_text(&html).contains("real content"));
     }
 

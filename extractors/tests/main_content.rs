@@ -4,7 +4,17 @@ use ace_extractors::{extract, Input, Options, OutputFormat};
 
 fn text(page: &str) -> String {
     let opts = Options { formats: vec![OutputFormat::Text], ..Options::default() };
-    extract(&Input { bytes: page.as_bytes(), content_type: None, base_url: Some("https://example.com/x") }, &opts).unwrap().text.unwrap()
+    extract(
+        &Input {
+            bytes: page.as_bytes(),
+            content_type: None,
+            base_url: Some("https://example.com/x"),
+        },
+        &opts,
+    )
+    .unwrap()
+    .text
+    .unwrap()
 }
 
 fn assert_has(t: &str, wanted: &[&str], unwanted: &[&str]) {
@@ -22,7 +32,18 @@ fn article_without_its_chrome() {
     assert_has(
         &t,
         &["six hours of direct sun", "twenty litres", "Watering", "Feed every two weeks"],
-        &["cookies", "Kitchen", "Related posts", "Peppers in pots", "Facebook", "Great tips", "Composting", "newsletter", "All rights reserved", "Home ›"],
+        &[
+            "cookies",
+            "Kitchen",
+            "Related posts",
+            "Peppers in pots",
+            "Facebook",
+            "Great tips",
+            "Composting",
+            "newsletter",
+            "All rights reserved",
+            "Home ›",
+        ],
     );
     assert!(!t.starts_with("Growing Tomatoes") || t.contains("six hours"), "{t}");
 }
@@ -40,21 +61,69 @@ fn forum_thread_keeps_every_post() {
 #[test]
 fn product_page_keeps_title_description_and_specs() {
     let t = text(include_str!("fixtures/product.html"));
-    assert_has(&t, &["Walnut Desk Lamp", "dimmable LED", "45 cm", "8 W LED"], &["Free shipping", "Cart (0)", "Oak floor lamp", "10% off"]);
+    assert_has(
+        &t,
+        &["Walnut Desk Lamp", "dimmable LED", "45 cm", "8 W LED"],
+        &["Free shipping", "Cart (0)", "Oak floor lamp", "10% off"],
+    );
 }
 
 #[test]
 fn markdown_of_the_article_is_structured() {
-    let opts = Options { formats: vec![OutputFormat::Markdown, OutputFormat::Images, OutputFormat::Links, OutputFormat::Tables], ..Options::default() };
+    let opts = Options {
+        formats: vec![
+            OutputFormat::Markdown,
+            OutputFormat::Images,
+            OutputFormat::Links,
+            OutputFormat::Tables,
+        ],
+        ..Options::default()
+    };
     let page = include_str!("fixtures/product.html");
-    let out = extract(&Input { bytes: page.as_bytes(), content_type: None, base_url: Some("https://shop.example.com/p/lamp") }, &opts).unwrap();
+    let out = extract(
+        &Input {
+            bytes: page.as_bytes(),
+            content_type: None,
+            base_url: Some("https://shop.example.com/p/lamp"),
+        },
+        &opts,
+    )
+    .unwrap();
     let md = out.markdown.unwrap();
     assert!(md.contains("# Walnut Desk Lamp"), "{md}");
     assert!(md.contains("| Height | 45 cm |"), "{md}");
     let images = out.images.unwrap();
     assert_eq!(images.len(), 1);
     assert_eq!(images[0].src, "https://shop.example.com/img/lamp.jpg");
-    assert_eq!(out.tables.unwrap()[0].rows, vec![vec!["Height".to_string(), "45 cm".into()], vec!["Power".into(), "8 W LED".into()]]);
+    assert_eq!(
+        out.tables.unwrap()[0].rows,
+        vec![vec!["Height".to_string(), "45 cm".into()], vec!["Power".into(), "8 W LED".into()]]
+    );
     let links = out.links.unwrap();
-    assert!(links.iter().any(|l| l.url == "https://shop.example.com/p/1" && l.internal && l.text == "Oak floor lamp"));
+    assert!(links.iter().any(|l| l.url == "https://shop.example.com/p/1"
+        && l.internal
+        && l.text == "Oak floor lamp"));
+}
+
+#[test]
+fn article_tail_loses_related_heading_and_surroundings() {
+    let t = text(include_str!("fixtures/article_tail.html"));
+    assert_has(
+        &t,
+        &[
+            "Mending a Leaking Tap",
+            "worn washer",
+            "Replacing the washer",
+            "turn the water back on slowly",
+        ],
+        // The heading of a dropped link list; teasers next to the article; a sidebar whose
+        // archive links outweigh the short article.
+        &[
+            "You might also like",
+            "Bleeding radiators",
+            "restored an old bathroom",
+            "written by volunteers",
+            "archive",
+        ],
+    );
 }
