@@ -760,6 +760,15 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     // while boilerplate is short or made of links.
     let prose = raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32;
     // Semantic chrome goes unless it wraps the real content (misused as a page wrapper).
+    // Forms (comment, rating, newsletter and search forms) are chrome too, unless they wrap
+    // the page (ASP.NET) or a lot of text (forum software puts threads and listings in forms).
+    if matches!(tag, Tag::Form | Tag::Fieldset | Tag::Label | Tag::Legend | Tag::Search)
+        && !holds_main
+        && !wrapper
+        && raw < 1000
+    {
+        return true;
+    }
     if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer)
         && !holds_main
         && !(wrapper && size.ptext > 500)

@@ -117,13 +117,15 @@ fn article_tail_loses_related_heading_and_surroundings() {
             "turn the water back on slowly",
         ],
         // The heading of a dropped link list; teasers next to the article; a sidebar whose
-        // archive links outweigh the short article.
+        // archive links outweigh the short article; a comment form.
         &[
             "You might also like",
             "Bleeding radiators",
             "restored an old bathroom",
             "written by volunteers",
             "archive",
+            "Leave a reply",
+            "not be published",
         ],
     );
 }
