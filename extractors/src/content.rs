@@ -613,6 +613,8 @@ const NEGATIVE_NAME: u8 = 2;
 const POSITIVE_NAME: u8 = 4;
 /// A name made for boilerplate ("site-footer", "cookie-banner"), not a styling word.
 const STRONG_NEGATIVE_NAME: u8 = 8;
+/// An image caption or credit ("wp-caption-text", "img__credit").
+const CAPTION_NAME: u8 = 16;
 
 /// What an element's class and id say about it, as `*_NAME` bits.
 fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
@@ -634,6 +636,12 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
     if positive.is_match(n) {
         f |= POSITIVE_NAME;
     }
+    if n.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|part| matches!(part, "credit" | "credits"))
+        || n.split_whitespace().any(is_image_caption_token)
+    {
+        f |= CAPTION_NAME;
+    }
     f
 }
 
@@ -645,6 +653,15 @@ fn automata() -> &'static (AhoCorasick, AhoCorasick) {
         let build = |p: &[&str]| AhoCorasick::new(p).expect("static patterns build");
         (build(NEGATIVE_SUBSTRINGS), build(POSITIVE_SUBSTRINGS))
     })
+}
+
+/// "wp-caption-text", "image-caption", "imgCaption": the caption of a picture. A bare "caption"
+/// is too often a product card's or a slide's text.
+fn is_image_caption_token(t: &str) -> bool {
+    t.contains("caption")
+        && ["img", "image", "photo", "figure", "wp-caption", "media", "caption-text", "pic"]
+            .iter()
+            .any(|w| t.contains(w))
 }
 
 /// `ad`, `ads`, `ad-slot`, `ads_top`: advertising. Only at the start of a token, because as a
@@ -818,6 +835,14 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
         }
     }
     if role_or_hidden && !wrapper {
+        return true;
+    }
+    if size.flags & CAPTION_NAME != 0
+        && raw < 400
+        && !(id..doc.subtree_end(id)).any(|i| matches!(doc.tag(i), Some(Tag::Img | Tag::Picture)))
+    {
+        // A caption or photo credit under its own name, like `figcaption`; a captioned image
+        // ("wp-caption" around the img) keeps its image for Markdown.
         return true;
     }
     if tag == Tag::Header {

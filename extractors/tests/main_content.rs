@@ -117,8 +117,10 @@ fn article_tail_loses_related_heading_and_surroundings() {
             "turn the water back on slowly",
         ],
         // The heading of a dropped link list; teasers next to the article; a sidebar whose
-        // archive links outweigh the short article; a comment form.
+        // archive links outweigh the short article; a comment form; a caption and a credit.
         &[
+            "flattened by years",
+            "A. Plumber",
             "You might also like",
             "Bleeding radiators",
             "restored an old bathroom",
