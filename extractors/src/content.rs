@@ -720,8 +720,11 @@ struct Page {
     discussion: bool,
 }
 
+/// Comment threads, and customer reviews under a product (named in the plural: "reviews",
+/// "product-reviews"; a singular "review" is as often an editorial review article).
 fn is_comment_name(n: &str) -> bool {
-    (n.contains("comment") || n.contains("disqus")) && !n.contains("no-comment")
+    ((n.contains("comment") || n.contains("disqus")) && !n.contains("no-comment"))
+        || n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| part == "reviews")
 }
 
 /// An element's raw text, its text in paragraphs, and whether it holds `article`/`main`.
@@ -778,11 +781,13 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     let prose = raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32;
     // Semantic chrome goes unless it wraps the real content (misused as a page wrapper).
     // Forms (comment, rating, newsletter and search forms) are chrome too, unless they wrap
-    // the page (ASP.NET) or a lot of text (forum software puts threads and listings in forms).
+    // the page (ASP.NET) or a lot of text (forum software puts threads and listings in forms),
+    // or sit on a discussion page (some forums put every post in its own form).
     if matches!(tag, Tag::Form | Tag::Fieldset | Tag::Label | Tag::Legend | Tag::Search)
         && !holds_main
         && !wrapper
         && raw < 1000
+        && !page.discussion
     {
         return true;
     }
