@@ -318,6 +318,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     // small items (listings, product grids): widen it to the nearest ancestor that holds
     // enough of that text.
     let total = text[body as usize] as f32;
+    let mut widened = false;
     if (text[root as usize] as f32) < weights::MIN_SHARE * total {
         let mut a = root;
         while a != body && a != NONE && (text[a as usize] as f32) < 0.5 * total {
@@ -325,6 +326,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         }
         if a != NONE && !removed[a as usize] {
             root = a;
+            widened = true;
         }
     }
 
@@ -367,7 +369,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             .map(|i| text[i])
             .sum()
     };
-    let weak = score[best as usize] < weights::WEAK_EVIDENCE;
+    // A root widened to a grid of small items is such a listing too, whatever one item scored.
+    let weak = score[best as usize] < weights::WEAK_EVIDENCE || widened;
     let link_listing = weak && link[root as usize] as f32 > 0.4 * text[root as usize] as f32;
     let mut dropped = if link_listing {
         removed.clone()

@@ -147,3 +147,21 @@ fn forum_posts_in_forms_stay() {
     let t = text(&page);
     assert_has(&t, &["two bar on 40 mm", "one and a half bar", "washboard sections"], &[]);
 }
+
+#[test]
+fn listing_keeps_every_item_around_the_one_with_a_description() {
+    // The best block is the one item with prose; the root widens to the list, which must not
+    // then be pruned like an article's surroundings.
+    let t = text(include_str!("fixtures/listing.html"));
+    assert_has(
+        &t,
+        &[
+            "Senior Rust Engineer",
+            "Ferrous Tools",
+            "Platform Engineer",
+            "Kernel Works",
+            "compiler for a small",
+        ],
+        &["Post a job", "Terms"],
+    );
+}
