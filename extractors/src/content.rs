@@ -4,7 +4,8 @@
 //! arena, see [`crate::dom`]):
 //!
 //! 1. **Hard boilerplate.** Elements that are never content by their tag (`nav`, `aside`,
-//!    `footer`, `script`, form controls, captions, ...), ARIA role, hidden state, or class/id
+//!    `footer`, `script`, form controls, captions, ...), ARIA role, hidden state (unless it
+//!    hides prose: collapsed accordions, inactive tabs), or class/id
 //!    evidence (`cookie`, `share`, `breadcrumb`, `related`, `sidebar`, ...) are removed, unless
 //!    they wrap most of the page, its `main`/`article`, or (for weak names) a lot of prose.
 //!    Comment threads go too, except on discussion pages where they hold most of the text.
@@ -680,7 +681,7 @@ fn is_ad_token(t: &str) -> bool {
 /// Sidebar widgets ("widget widget_text", "textwidget"), not page-builder blocks
 /// ("elementor-widget" wraps whole articles), and utility classes that hide an element.
 fn is_widget_or_hidden_token(t: &str) -> bool {
-    t.starts_with("widget")
+    t.strip_prefix("widget").is_some_and(|r| r.is_empty() || r.starts_with(['-', '_', 's']))
         || matches!(t, "textwidget" | "hidden" | "is-hidden" | "d-none" | "hide" | "invisible")
 }
 
@@ -801,7 +802,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
         return true;
     }
     let mut negative = false;
-    let mut role_or_hidden = false;
+    let mut role = false;
+    let mut hidden = false;
     // Comment threads under an article are not its content; on a discussion page (where
     // comments hold most of the text) they are.
     if !page.discussion && !wrapper && !holds_main && size.flags & COMMENT_NAME != 0 {
@@ -809,8 +811,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     }
     for (k, v) in doc.attrs(id) {
         match k {
-            "hidden" => role_or_hidden = true,
-            "aria-hidden" if v.eq_ignore_ascii_case("true") => role_or_hidden = true,
+            "hidden" => hidden = true,
+            "aria-hidden" if v.eq_ignore_ascii_case("true") => hidden = true,
             "role" => {
                 let v = v.to_ascii_lowercase();
                 if matches!(
@@ -826,7 +828,7 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
                         | "complementary"
                         | "alert"
                 ) {
-                    role_or_hidden = true;
+                    role = true;
                 }
             }
             "style" => {
@@ -836,13 +838,19 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
                     .collect::<String>()
                     .to_ascii_lowercase();
                 if s.contains("display:none") || s.contains("visibility:hidden") {
-                    role_or_hidden = true;
+                    hidden = true;
                 }
             }
             _ => {}
         }
     }
-    if role_or_hidden && !wrapper {
+    if role && !wrapper {
+        return true;
+    }
+    // Hidden prose is a collapsed accordion item or an inactive tab: content the page shows
+    // on a click. Hidden menus, modals and banners are short, link-made or named for it.
+    let hidden_prose = raw >= 150 && (size.link as f32) < 0.25 * raw as f32;
+    if hidden && !wrapper && !hidden_prose {
         return true;
     }
     if size.flags & CAPTION_NAME != 0
