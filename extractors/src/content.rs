@@ -114,6 +114,9 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut has_main = vec![false; n];
     let mut linkraw = vec![0u32; n];
     let mut ctext = vec![0u32; n];
+    // Text in page chrome by tag (nav, header, footer, aside), which says nothing about
+    // whether the page is a discussion.
+    let mut chrome = vec![0u32; n];
     // Class/id evidence, computed once per element (substring tests dominate the profile).
     let mut flags = vec![0u8; n];
     let mut scratch = String::new();
@@ -123,6 +126,12 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             flags[i] = name_flags(doc, id, &mut scratch);
             if flags[i] & COMMENT_NAME != 0 {
                 ctext[i] = raw[i];
+            }
+            if matches!(
+                doc.nodes[i].kind,
+                Kind::Element(Tag::Nav | Tag::Header | Tag::Footer | Tag::Aside)
+            ) {
+                chrome[i] = raw[i];
             }
         }
         match doc.nodes[i].kind {
@@ -144,6 +153,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             ptext[pu] += ptext[i];
             linkraw[pu] += linkraw[i];
             ctext[pu] += ctext[i];
+            chrome[pu] += chrome[i];
             has_main[pu] |= has_main[i];
         }
     }
@@ -151,7 +161,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let page = Page {
         text: raw[b].max(1),
         ptext: ptext[b].max(1),
-        discussion: ctext[b] as f32 > 0.5 * raw[b] as f32,
+        discussion: ctext[b] as f32 > 0.5 * raw[b].saturating_sub(chrome[b]) as f32,
     };
 
     // Pass B (pre-order): removal and link context.
@@ -782,7 +792,9 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     let holds_main = size.has_main && !matches!(tag, Tag::Article);
     // Lots of prose outweighs a name: class names are often about styling ("hide-read-more-ad")
     // while boilerplate is short or made of links.
-    let prose = raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32;
+    // Half as much prose is enough when it has almost no links (a FAQ answer in a "dropdown").
+    let prose = (raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32)
+        || (raw > 500 && (size.link as f32) < 0.2 * raw as f32);
     // Semantic chrome goes unless it wraps the real content (misused as a page wrapper).
     // Forms (comment, rating, newsletter and search forms) are chrome too, unless they wrap
     // the page (ASP.NET) or a lot of text (forum software puts threads and listings in forms),

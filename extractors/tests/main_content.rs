@@ -186,3 +186,49 @@ fn collapsed_accordion_prose_is_content_but_hidden_menus_are_not() {
         &["Pricing"],
     );
 }
+
+#[test]
+fn a_thread_under_a_big_header_is_still_a_discussion() {
+    // The header's mega-menu outweighs the thread in raw text; page chrome by tag does not
+    // count when deciding whether comments hold most of the page.
+    let menu: String = (0..60)
+        .map(|i| format!("<li><a href='/c/{i}'>Category number {i} of the forum</a></li>"))
+        .collect();
+    let reply =
+        |n: u32, words: &str| format!("<div class='comment' id='comment-{n}'><p>{words}</p></div>");
+    let page = format!(
+        "<html><body><header><nav><ul>{menu}</ul></nav></header><main><h1>Best budget tent?</h1>\
+         <p>Looking for a two-person tent under 200 for summer trips.</p><section class='comments'>{}{}{}</section></main></body></html>",
+        reply(1, "I have used the same dome tent for five summers now, it survived storms in the hills and still packs small."),
+        reply(2, "Check the weight before anything else: a kilo saved on the tent is a kilo you do not carry up every climb."),
+        reply(3, "Tunnel tents give more room for the money, but they need good pegs and some practice when the wind picks up."),
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["Best budget tent", "five summers", "a kilo saved", "Tunnel tents"],
+        &["Category number"],
+    );
+}
+
+#[test]
+fn plain_prose_outweighs_a_menu_like_name() {
+    let page = "<html><body><main><h1>Opening hours and access</h1><p>We are open every day of the year.</p>\
+        <p>The collection covers four centuries of local crafts, from hand-woven cloth and carved furniture to the \
+        printing presses that produced the town's first newspaper, and every room has a guide who is happy to explain.</p>\
+        <p>Tickets can be bought at the door or online; children under twelve go free, and a family ticket covers \
+        two adults with up to three children, which is the cheapest way to visit for most households in the area.</p>\
+        <p>Guided tours start every hour from the main hall and last about forty minutes; they are included in the \
+        ticket, and on the first Sunday of each month the tour is given in sign language by one of our volunteers.</p>\
+        <p>School groups are welcome on weekday mornings, when the workshop rooms are reserved for them, and teachers \
+        can borrow activity boxes with costumes, replica tools and worksheets for pupils of every age and ability.</p>\
+        <div class='faq-dropdown'><p>The museum opens at nine in the morning and closes at six in the evening, \
+        with late opening until nine on Thursdays. The last admission is one hour before closing time. \
+        Wheelchair users can enter through the garden gate on the east side, where a ramp leads to the lift, \
+        and assistance dogs are welcome in every gallery, including the temporary exhibitions upstairs. \
+        Large bags and umbrellas go in the free lockers by the entrance, and the cafe on the ground floor serves \
+        lunch from noon until three, with a quiet room next to it for anyone who needs a break from the crowds. \
+        Photography without flash is allowed everywhere except in the manuscript room, where the light is kept low.</p></div></main></body></html>";
+    let t = text(page);
+    assert_has(&t, &["closes at six", "assistance dogs are welcome"], &[]);
+}
