@@ -162,6 +162,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         text: raw[b].max(1),
         ptext: ptext[b].max(1),
         discussion: ctext[b] as f32 > 0.5 * raw[b].saturating_sub(chrome[b]) as f32,
+        has_main: has_main[b],
     };
 
     // Pass B (pre-order): removal and link context.
@@ -732,6 +733,8 @@ struct Page {
     ptext: u32,
     /// Most of the text sits in comment-named elements: a forum or Q&A thread.
     discussion: bool,
+    /// The page marks its content with `main`, `article` or role=main.
+    has_main: bool,
 }
 
 /// Comment threads, and customer reviews under a product (named in the plural: "reviews",
@@ -807,9 +810,11 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     {
         return true;
     }
+    // When the page marks its content elsewhere, chrome is chrome however much text it holds
+    // (a footer carrying the terms of service in a modal).
     if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer)
         && !holds_main
-        && !(wrapper && size.ptext > 500)
+        && (page.has_main || !(wrapper && size.ptext > 500))
     {
         return true;
     }

@@ -232,3 +232,18 @@ fn plain_prose_outweighs_a_menu_like_name() {
     let t = text(page);
     assert_has(&t, &["closes at six", "assistance dogs are welcome"], &[]);
 }
+
+#[test]
+fn a_footer_with_long_legal_text_is_chrome_when_the_page_has_a_main() {
+    let terms: String = (0..12)
+        .map(|i| format!("<p>Clause {i}. The customer agrees that all orders are subject to availability, and that the shop may cancel an order, with a full refund, when an item turns out to be out of stock.</p>"))
+        .collect();
+    let page = format!(
+        "<html><body><main><h1>Running shoes</h1><ul class='grid'><li><a href='/p/1'>Trail runner, blue</a> 89.00</li>\
+         <li><a href='/p/2'>Road racer, white</a> 120.00</li><li><a href='/p/3'>Winter trainer, black</a> 99.00</li></ul>\
+         <p>Light, cushioned shoes for every surface, tested by our own running club before they reach the shop.</p></main>\
+         <footer><div class='terms'>{terms}</div></footer></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["tested by our own running club"], &["Clause 3"]);
+}
