@@ -866,7 +866,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     }
     // Hidden prose is a collapsed accordion item or an inactive tab: content the page shows
     // on a click. Hidden menus, modals and banners are short, link-made or named for it.
-    let hidden_prose = raw >= 150 && (size.link as f32) < 0.25 * raw as f32;
+    // A hidden `pre` is raw source (a page's own Markdown copy), not a collapsed section.
+    let hidden_prose = raw >= 150 && (size.link as f32) < 0.25 * raw as f32 && tag != Tag::Pre;
     if hidden && !wrapper && !hidden_prose {
         return true;
     }

@@ -175,7 +175,8 @@ fn collapsed_accordion_prose_is_content_but_hidden_menus_are_not() {
         "<html><body><div class='mobile-menu' aria-hidden='true'><a href='/'>Home</a> <a href='/pricing'>Pricing</a> <a href='/faq'>FAQ</a></div>\
          <main><h1>Window cleaning, questions and answers</h1><p>Everything you wanted to know about our service, from booking to payment.</p>\
          <ul class='accordion'>{}{}</ul>\
-         <div class='WidgetWrapper_WidgetWrapper__x1'><p>We clean windows on every floor, inside and out, using purified water that dries without streaks or spots.</p></div></main></body></html>",
+         <div class='WidgetWrapper_WidgetWrapper__x1'><p>We clean windows on every floor, inside and out, using purified water that dries without streaks or spots.</p></div>\
+         <pre hidden>## Raw copy of this page\n\nWe clean windows on every floor, inside and out, using purified water that dries without streaks or spots, and this copy repeats it all in Markdown so that machines can read the page without its layout.</pre></main></body></html>",
         answer("How often should windows be cleaned?", "Every eight weeks keeps most homes looking bright; homes near busy roads or the sea, where dust and salt settle quickly on the glass, may want a visit every four weeks instead, and shop fronts often book us every fortnight."),
         answer("Do I need to be at home?", "No. We only need access to the garden and a tap for the water, and we leave a note with the invoice and the date of the next visit when we are done for the day, so there is nothing for you to arrange."),
     );
@@ -183,7 +184,7 @@ fn collapsed_accordion_prose_is_content_but_hidden_menus_are_not() {
     assert_has(
         &t,
         &["Every eight weeks", "leave a note with the invoice", "purified water"],
-        &["Pricing"],
+        &["Pricing", "Raw copy"],
     );
 }
 
