@@ -21,7 +21,8 @@
 //! 4. **Pruning.** Inside the root, negative containers, link lists and link-only teaser
 //!    paragraphs are dropped; when that would empty the root, only link lists go, and pages
 //!    with no prose-like block at all (link listings) keep everything that survived step 1.
-//!    Headings whose section lost its text to pruning go with it.
+//!    On article pages a grid of cards (most children a headline link with a little text:
+//!    "more stories") goes too. Headings whose section lost its text to pruning go with it.
 
 use std::sync::OnceLock;
 
@@ -224,6 +225,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut link = vec![0u32; n];
     // Link text without the headline discount, for spotting "Read more: <title>" teasers.
     let mut full_link = vec![0u32; n];
+    // The longest anchor text under each element: a headline when long.
+    let mut max_link = vec![0u32; n];
     let mut inline_text = vec![0u32; n];
     let mut inline_link = vec![0u32; n];
     let mut inline_punct = vec![0u32; n];
@@ -252,6 +255,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             Kind::Element(tag) => {
                 if tag == Tag::A {
                     full_link[i] = link[i];
+                    max_link[i] = link[i];
                 }
                 if tag == Tag::A && link[i] >= weights::LONG_LINK {
                     // A long anchor is a headline or a title (listings, search results), not
@@ -273,6 +277,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             text[pu] += text[i];
             link[pu] += link[i];
             full_link[pu] += full_link[i];
+            max_link[pu] = max_link[pu].max(max_link[i]);
             inline_text[pu] += inline_text[i];
             inline_link[pu] += inline_link[i];
             inline_punct[pu] += inline_punct[i];
@@ -346,6 +351,21 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     // if that leaves under half of the root's text, the content is made of small
     // negative-looking pieces (a river of teasers), so only link lists go.
     let end = doc.subtree_end(root);
+    // A grid of cards: three or more children, most of them a headline link with a little text.
+    let teaser_grid = |i: usize| -> bool {
+        let (mut items, mut cards) = (0, 0);
+        for c in doc.children(i as NodeId) {
+            let cu = c as usize;
+            if removed[cu] || text[cu] == 0 || doc.tag(c).is_none() {
+                continue;
+            }
+            items += 1;
+            if max_link[cu] >= weights::LONG_LINK && (text[cu] as f32) < 400.0 {
+                cards += 1;
+            }
+        }
+        items >= 3 && cards as f32 >= 0.7 * items as f32
+    };
     let prune = |aggressive: bool| -> Vec<bool> {
         let mut dropped = removed.clone();
         for i in root as usize + 1..end as usize {
@@ -367,6 +387,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
                     Tag::P | Tag::Li | Tag::Td | Tag::Th | Tag::Tr | Tag::Dd | Tag::Dt
                 ) || tag.is_heading();
                 if teaser
+                    || (aggressive && teaser_grid(i) && t < 0.5 * text[root as usize] as f32)
                     || (t > 0.0 && score[i] < 0.0 && (l / t > 0.5 || (aggressive && !content_cell)))
                 {
                     dropped[i] = true;

@@ -248,3 +248,26 @@ fn a_footer_with_long_legal_text_is_chrome_when_the_page_has_a_main() {
     let t = text(&page);
     assert_has(&t, &["tested by our own running club"], &["Clause 3"]);
 }
+
+#[test]
+fn a_grid_of_story_cards_under_an_article_goes() {
+    let para = "<p>The bridge reopened on Monday after eight months of repairs, and the first buses crossed it at six in the morning, \
+        to applause from a small crowd of neighbours who had waited through the winter for the detour to end.</p>";
+    let card = |n: u32, title: &str| {
+        format!("<div class='card'><h3><a href='/news/{n}'>{title}</a></h3><p>Two minutes to read.</p></div>")
+    };
+    let page = format!(
+        "<html><body><main><article><h1>Bridge reopens</h1>{para}{para}{para}</article>\
+         <div class='more'>{}{}{}{}</div></main></body></html>",
+        card(1, "Council approves the new cycle lanes along the river"),
+        card(2, "Library extends its opening hours for the exam season"),
+        card(3, "Local bakery wins the regional prize for its rye bread"),
+        card(4, "Volunteers plant two hundred trees in the eastern park"),
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["Bridge reopens", "bridge reopened on Monday"],
+        &["cycle lanes", "rye bread", "Two minutes"],
+    );
+}
