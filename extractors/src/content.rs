@@ -77,9 +77,12 @@ mod weights {
     /// Below this best score no block looks like prose (link listings such as news
     /// aggregators): pruning by link density would remove the listing itself.
     pub const WEAK_EVIDENCE: f32 = 120.0;
-    /// The pick is the deepest element whose score is at least this share of the best one
-    /// (1.0: among equal scores, the innermost wrapper; lower values measured no better).
-    pub const FOCUS_RATIO: f32 = 1.0;
+    /// The pick is the deepest element whose score is at least this share of the best one:
+    /// a wrapper that adds only a tenth (teasers, a newsletter box) loses to what it wraps.
+    pub const FOCUS_RATIO: f32 = 0.9;
+    /// Each unit of content evidence (article/main tag, role=main, a content-like name,
+    /// itemprop=articleBody) multiplies an element's score by 1 + this.
+    pub const CONTENT_BONUS: f32 = 0.5;
     /// The content root holds at least this share of the text that survived removal.
     pub const MIN_SHARE: f32 = 0.3;
     /// Anchor texts at least this long (non-space bytes) are headlines rather than menu items.
@@ -294,7 +297,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             continue;
         }
         let Kind::Element(tag) = doc.nodes[i].kind else { continue };
-        eval[i] = score[i] * (1.0 + 0.2 * content_evidence(doc, i as NodeId, tag, flags[i]));
+        eval[i] = score[i]
+            * (1.0 + weights::CONTENT_BONUS * content_evidence(doc, i as NodeId, tag, flags[i]));
         best_eval = best_eval.max(eval[i]);
     }
     let mut best = body;
