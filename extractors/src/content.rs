@@ -173,6 +173,9 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut removed = vec![false; n];
     let mut in_link = vec![false; n];
     let mut in_article = vec![false; n];
+    // Inside `pre`/`code`, class names are syntax highlighting ("hljs-comment", "token
+    // comment"), not page roles.
+    let mut in_code = vec![false; n];
     for i in 0..n {
         let id = i as NodeId;
         let p = doc.nodes[i].parent;
@@ -188,8 +191,10 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         }
         if p != NONE {
             in_article[i] = in_article[p as usize] || doc.tag(p) == Some(Tag::Article);
+            in_code[i] = in_code[p as usize] || matches!(doc.tag(p), Some(Tag::Pre | Tag::Code));
         }
         if !removed[i]
+            && !in_code[i]
             && is_boilerplate(
                 doc,
                 id,

@@ -271,3 +271,13 @@ fn a_grid_of_story_cards_under_an_article_goes() {
         &["cycle lanes", "rye bread", "Two minutes"],
     );
 }
+
+#[test]
+fn highlighted_code_keeps_its_comments() {
+    let page = "<html><body><article><h1>Rotating logs</h1><p>Add this to the crontab of the user that owns the logs, \
+        so that old files are compressed every night and removed after a month, which keeps the disk from filling up.</p>\
+        <pre><code class='language-bash hljs'><span class='hljs-comment'># compress logs older than a day</span>\n\
+        find /var/log/app -name '*.log' -mtime +1 -exec gzip {} \\;</code></pre></article></body></html>";
+    let t = text(page);
+    assert_has(&t, &["compress logs older than a day", "-mtime +1"], &[]);
+}
