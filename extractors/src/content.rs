@@ -669,7 +669,15 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
     if is_comment_name(n) {
         f |= COMMENT_NAME;
     }
-    if negative.is_match(n) {
+    // "promoted" (a CMS flag on featured articles) is not a "promo" box.
+    let unpromoted;
+    let n_neg = if n.contains("promoted") {
+        unpromoted = n.replace("promoted", "");
+        unpromoted.as_str()
+    } else {
+        n
+    };
+    if negative.is_match(n_neg) {
         f |= NEGATIVE_NAME | STRONG_NEGATIVE_NAME;
     }
     if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
@@ -859,7 +867,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     for (k, v) in doc.attrs(id) {
         match k {
             "hidden" => hidden = true,
-            "aria-hidden" if v.eq_ignore_ascii_case("true") => hidden = true,
+            // aria-hidden hides from screen readers, not from the eye: decorative duplicates of
+            // visible text (a teaser's description link), which the reader sees as content.
             "role" => {
                 let v = v.to_ascii_lowercase();
                 if matches!(

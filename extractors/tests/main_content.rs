@@ -281,3 +281,22 @@ fn highlighted_code_keeps_its_comments() {
     let t = text(page);
     assert_has(&t, &["compress logs older than a day", "-mtime +1"], &[]);
 }
+
+#[test]
+fn promoted_articles_and_aria_hidden_text_are_content() {
+    // "node--promoted" is a CMS flag, not a promo box; aria-hidden hides from screen readers
+    // only, so what it marks is still visible text.
+    let page = "<html><body><div class='layout'><article class='node node--type-service node--promoted'>\
+        <h1>Flu vaccination</h1><p>Flu vaccines are free for adults over sixty-five, pregnant women and children \
+        from two years old, and can be booked at any of our clinics or at your local pharmacy.</p>\
+        <p>Bring your health card and a list of any medicines you take; the appointment takes about ten minutes, \
+        and you can go home straight after it unless the nurse asks you to wait.</p>\
+        <p class='desc'><span aria-hidden='true'>Opening hours of every clinic in the city and how to reach them by bus.</span></p>\
+        </article><div class='promo-box'><p>Download our app for 10% off.</p></div></div></body></html>";
+    let t = text(page);
+    assert_has(
+        &t,
+        &["Flu vaccines are free", "about ten minutes", "how to reach them by bus"],
+        &["Download our app"],
+    );
+}
