@@ -190,7 +190,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             in_link[i] = true;
         }
         if p != NONE {
-            in_article[i] = in_article[p as usize] || doc.tag(p) == Some(Tag::Article);
+            in_article[i] =
+                in_article[p as usize] || matches!(doc.tag(p), Some(Tag::Article | Tag::Main));
             in_code[i] = in_code[p as usize] || matches!(doc.tag(p), Some(Tag::Pre | Tag::Code));
         }
         if !removed[i]
@@ -790,7 +791,7 @@ struct Size {
     link: u32,
     has_main: bool,
     flags: u8,
-    /// Inside an `article` element.
+    /// Inside an `article` or `main` element.
     in_article: bool,
 }
 
@@ -930,7 +931,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
         }
     }
     if tag == Tag::Header && size.in_article {
-        // An article's own header (a card in a river, a post's title block) is content.
+        // An article's own header (a card in a river, a post's title block, a section's
+        // heading inside `main`) is content; the page's header sits outside `main`.
         negative = false;
     }
     if negative {

@@ -300,3 +300,19 @@ fn promoted_articles_and_aria_hidden_text_are_content() {
         &["Download our app"],
     );
 }
+
+#[test]
+fn headers_of_sections_inside_main_are_content() {
+    let card = |title: &str, body: &str| {
+        format!("<li><header><h3>{title}</h3><p>{body}</p></header></li>")
+    };
+    let page = format!(
+        "<html><body><header class='site'><nav><a href='/'>Home</a> <a href='/shop'>Shop</a></nav></header>\
+         <main><h1>Our services</h1><p>From the first sketch to the final coat of paint, one team handles your renovation.</p><ul>{}{}{}</ul></main></body></html>",
+        card("Kitchens", "Custom cabinets, worktops and fitting, planned with you in a free visit to your home."),
+        card("Bathrooms", "Walk-in showers, tiling and underfloor heating, finished within two weeks of the start."),
+        card("Extensions", "Planning permission, foundations and roofing, handled by one site manager from start to end."),
+    );
+    let t = text(&page);
+    assert_has(&t, &["Custom cabinets", "Walk-in showers", "Planning permission"], &["Shop"]);
+}
