@@ -35,6 +35,9 @@ use crate::dom::{Document, Kind, NodeId, Tag, NONE};
 pub struct Selection {
     pub root: NodeId,
     dropped: Vec<bool>,
+    /// The article's headline (its first `h1`), which plain text leaves to the metadata's
+    /// title; `NONE` when the content is not an article.
+    pub headline: NodeId,
 }
 
 impl Selection {
@@ -59,7 +62,7 @@ impl Selection {
                 );
             }
         }
-        Selection { root, dropped }
+        Selection { root, dropped, headline: NONE }
     }
 }
 
@@ -426,6 +429,24 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         dropped = prune(false);
     }
     drop_orphan_headings(doc, root, end, &raw, &mut dropped);
+    // An article's headline is its title, which plain text leaves to the metadata (as
+    // trafilatura does); listings, products and threads keep their h1 in the text.
+    let headline = if !weak && !page.discussion {
+        let h = (root as usize..end as usize)
+            .find(|&i| !dropped[i] && doc.tag(i as NodeId) == Some(Tag::H1))
+            .map_or(NONE, |i| i as NodeId);
+        let mut a = h;
+        while a != NONE && doc.tag(a) != Some(Tag::Article) {
+            a = doc.nodes[a as usize].parent;
+        }
+        if a != NONE {
+            h
+        } else {
+            NONE
+        }
+    } else {
+        NONE
+    };
     if let Some(trace) = trace {
         let mut order: Vec<usize> = (body as usize..body_end as usize)
             .filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some())
@@ -442,7 +463,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         }
         trace.push_str(&format!("best {} -> root {}\n", describe(doc, best), describe(doc, root)));
     }
-    Selection { root, dropped }
+    Selection { root, dropped, headline }
 }
 
 /// A heading introduces the section after it. When a block of text was dropped between it and

@@ -70,7 +70,7 @@ impl TextOut {
 
 fn walk(doc: &Document, sel: &Selection, id: NodeId, out: &mut TextOut, pre: bool) {
     for c in doc.children(id) {
-        if !sel.keeps(c) {
+        if !sel.keeps(c) || c == sel.headline {
             continue;
         }
         match doc.node(c).kind {
