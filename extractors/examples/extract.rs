@@ -17,11 +17,14 @@ fn main() -> ExitCode {
     while let Some(a) = args.next() {
         let mut value = |name: &str| args.next().ok_or_else(|| format!("{name} needs a value"));
         let r: Result<(), String> = match a.as_str() {
-            "--format" => value("--format").and_then(|v| v.parse().map(|f| format = f).map_err(|e| format!("{e}"))),
+            "--format" => value("--format")
+                .and_then(|v| v.parse().map(|f| format = f).map_err(|e| format!("{e}"))),
             "--explain" => {
                 let mut raw = Vec::new();
                 let _ = std::io::Read::read_to_end(&mut std::io::stdin(), &mut raw);
-                let doc = ace_extractors::dom::Document::parse(&ace_extractors::charset::decode(&raw, None).0);
+                let doc = ace_extractors::dom::Document::parse(
+                    &ace_extractors::charset::decode(&raw, None).0,
+                );
                 print!("{}", ace_extractors::content::explain(&doc));
                 return ExitCode::SUCCESS;
             }

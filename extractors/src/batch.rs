@@ -90,7 +90,8 @@ pub fn run_batch(in_dir: &Path, out: &Path, format: Format) -> Result<BatchRepor
         .filter_map(|e| e.ok())
         .filter_map(|e| {
             let name = e.file_name().to_string_lossy().into_owned();
-            let id = name.strip_suffix(".html.gz").or_else(|| name.strip_suffix(".html"))?.to_string();
+            let id =
+                name.strip_suffix(".html.gz").or_else(|| name.strip_suffix(".html"))?.to_string();
             Some((id, e.path()))
         })
         .collect();
@@ -112,7 +113,9 @@ pub fn run_batch(in_dir: &Path, out: &Path, format: Format) -> Result<BatchRepor
             }
         });
         let extracted = match read {
-            Ok(_) => extract(&Input { bytes: &raw, content_type: None, base_url: None }, &opts).ok(),
+            Ok(_) => {
+                extract(&Input { bytes: &raw, content_type: None, base_url: None }, &opts).ok()
+            }
             Err(_) => None,
         };
         let extracted = extracted.unwrap_or_else(|| {
@@ -152,7 +155,12 @@ fn empty_for(format: Format) -> Extracted {
 
 /// Reads one page from `input`, writes the chosen format to `output` (text and Markdown as
 /// is with a final newline, `json` as one JSON object).
-pub fn run_single(mut input: impl Read, mut output: impl Write, format: Format, base_url: Option<&str>) -> Result<(), ExtractError> {
+pub fn run_single(
+    mut input: impl Read,
+    mut output: impl Write,
+    format: Format,
+    base_url: Option<&str>,
+) -> Result<(), ExtractError> {
     let mut raw = Vec::new();
     input.read_to_end(&mut raw).map_err(|e| ExtractError::io("<stdin>", e))?;
     let out = extract(&Input { bytes: &raw, content_type: None, base_url }, &format.options())?;

@@ -14,7 +14,10 @@ const PRESCAN: usize = 4096;
 /// encoding practically never yields valid multi-byte UTF-8, while "UTF-8 page, stale
 /// `iso-8859-1` meta" is common); then the `Content-Type` charset; then `<meta charset>` or
 /// `http-equiv`; then a statistical guess (chardetng).
-pub fn decode<'a>(bytes: &'a [u8], content_type: Option<&str>) -> (Cow<'a, str>, &'static Encoding) {
+pub fn decode<'a>(
+    bytes: &'a [u8],
+    content_type: Option<&str>,
+) -> (Cow<'a, str>, &'static Encoding) {
     if let Some((enc, bom_len)) = Encoding::for_bom(bytes) {
         let (text, _) = enc.decode_without_bom_handling(&bytes[bom_len..]);
         return (text, enc);
@@ -45,7 +48,8 @@ fn charset_param(ct: &str) -> Option<String> {
     let lower = ct.to_ascii_lowercase();
     let at = lower.find("charset=")?;
     let v = lower[at + 8..].trim_start().trim_start_matches(['"', '\'']);
-    let end = v.find(|c: char| c == '"' || c == '\'' || c == ';' || c.is_whitespace()).unwrap_or(v.len());
+    let end =
+        v.find(|c: char| c == '"' || c == '\'' || c == ';' || c.is_whitespace()).unwrap_or(v.len());
     (end > 0).then(|| v[..end].to_string())
 }
 
@@ -69,7 +73,9 @@ fn meta_charset(head: &[u8]) -> Option<&'static Encoding> {
                 }
                 let len = v
                     .iter()
-                    .position(|b| matches!(b, b'"' | b'\'' | b';' | b' ' | b'/' | b'\t' | b'\n' | b'\r'))
+                    .position(|b| {
+                        matches!(b, b'"' | b'\'' | b';' | b' ' | b'/' | b'\t' | b'\n' | b'\r')
+                    })
                     .unwrap_or(v.len());
                 if let Some(e) = Encoding::for_label(&v[..len]) {
                     return Some(e);
@@ -102,7 +108,8 @@ mod tests {
         assert!(t.contains("café “quoted”"));
         let (_, e) = decode(page, Some("text/html; charset=ISO-8859-2"));
         assert_eq!(e.name(), "ISO-8859-2");
-        let bare = b"<p>Gr\xfc\xdfe aus M\xfcnchen, sch\xf6ne Gr\xfc\xdfe und viele Gr\xfc\xdfe</p>";
+        let bare =
+            b"<p>Gr\xfc\xdfe aus M\xfcnchen, sch\xf6ne Gr\xfc\xdfe und viele Gr\xfc\xdfe</p>";
         let (t, _) = decode(bare, None);
         assert!(t.contains("Grüße"), "{t}");
     }

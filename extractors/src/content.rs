@@ -4,7 +4,8 @@
 //! arena, see [`crate::dom`]):
 //!
 //! 1. **Hard boilerplate.** Elements that are never content by their tag (`nav`, `aside`,
-//!    `footer`, `script`, form controls, captions, ...), ARIA role, hidden state, or class/id
+//!    `footer`, `script`, form controls, captions, ...), ARIA role, hidden state (unless it
+//!    hides prose: collapsed accordions, inactive tabs), or class/id
 //!    evidence (`cookie`, `share`, `breadcrumb`, `related`, `sidebar`, ...) are removed, unless
 //!    they wrap most of the page, its `main`/`article`, or (for weak names) a lot of prose.
 //!    Comment threads go too, except on discussion pages where they hold most of the text.
@@ -14,11 +15,14 @@
 //!    high and menus score negative; long anchors count half, as headlines. Every element's
 //!    score is the sum over its blocks.
 //! 3. **Selection.** The best element (highest score, nudged up by content-like tags and
-//!    names) is the content root; it climbs to wrappers of equal score, and widens to an
-//!    ancestor when it holds under 30% of the surviving text (grids of small items).
+//!    names) is the content root; it climbs to wrappers of equal score (never out of an
+//!    `article` or `main`), and widens to an ancestor when it holds under 30% of the
+//!    surviving text (grids of small items).
 //! 4. **Pruning.** Inside the root, negative containers, link lists and link-only teaser
 //!    paragraphs are dropped; when that would empty the root, only link lists go, and pages
 //!    with no prose-like block at all (link listings) keep everything that survived step 1.
+//!    On article pages a grid of cards (most children a headline link with a little text:
+//!    "more stories") goes too. Headings whose section lost its text to pruning go with it.
 
 use std::sync::OnceLock;
 
@@ -31,6 +35,9 @@ use crate::dom::{Document, Kind, NodeId, Tag, NONE};
 pub struct Selection {
     pub root: NodeId,
     dropped: Vec<bool>,
+    /// The article's headline (its first `h1`), which plain text leaves to the metadata's
+    /// title; `NONE` when the content is not an article.
+    pub headline: NodeId,
 }
 
 impl Selection {
@@ -44,10 +51,18 @@ impl Selection {
         let mut dropped = vec![false; doc.nodes.len()];
         for (i, d) in dropped.iter_mut().enumerate() {
             if let Some(t) = doc.tag(i as NodeId) {
-                *d = matches!(t, Tag::Script | Tag::Style | Tag::Noscript | Tag::Template | Tag::Head | Tag::Title);
+                *d = matches!(
+                    t,
+                    Tag::Script
+                        | Tag::Style
+                        | Tag::Noscript
+                        | Tag::Template
+                        | Tag::Head
+                        | Tag::Title
+                );
             }
         }
-        Selection { root, dropped }
+        Selection { root, dropped, headline: NONE }
     }
 }
 
@@ -65,9 +80,12 @@ mod weights {
     /// Below this best score no block looks like prose (link listings such as news
     /// aggregators): pruning by link density would remove the listing itself.
     pub const WEAK_EVIDENCE: f32 = 120.0;
-    /// The pick is the deepest element whose score is at least this share of the best one
-    /// (1.0: among equal scores, the innermost wrapper; lower values measured no better).
-    pub const FOCUS_RATIO: f32 = 1.0;
+    /// The pick is the deepest element whose score is at least this share of the best one:
+    /// a wrapper that adds only a tenth (teasers, a newsletter box) loses to what it wraps.
+    pub const FOCUS_RATIO: f32 = 0.9;
+    /// Each unit of content evidence (article/main tag, role=main, a content-like name,
+    /// itemprop=articleBody) multiplies an element's score by 1 + this.
+    pub const CONTENT_BONUS: f32 = 0.5;
     /// The content root holds at least this share of the text that survived removal.
     pub const MIN_SHARE: f32 = 0.3;
     /// Anchor texts at least this long (non-space bytes) are headlines rather than menu items.
@@ -103,6 +121,9 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut has_main = vec![false; n];
     let mut linkraw = vec![0u32; n];
     let mut ctext = vec![0u32; n];
+    // Text in page chrome by tag (nav, header, footer, aside), which says nothing about
+    // whether the page is a discussion.
+    let mut chrome = vec![0u32; n];
     // Class/id evidence, computed once per element (substring tests dominate the profile).
     let mut flags = vec![0u8; n];
     let mut scratch = String::new();
@@ -113,13 +134,23 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             if flags[i] & COMMENT_NAME != 0 {
                 ctext[i] = raw[i];
             }
+            if matches!(
+                doc.nodes[i].kind,
+                Kind::Element(Tag::Nav | Tag::Header | Tag::Footer | Tag::Aside)
+            ) {
+                chrome[i] = raw[i];
+            }
         }
         match doc.nodes[i].kind {
             Kind::Text if !in_non_text(doc, id) => raw[i] = count_visible(doc.text(id)),
             Kind::Element(Tag::P) => ptext[i] = raw[i],
             Kind::Element(Tag::A) => linkraw[i] = raw[i],
             Kind::Element(Tag::Article | Tag::Main) => has_main[i] = true,
-            Kind::Element(_) if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) => has_main[i] = true,
+            Kind::Element(_)
+                if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) =>
+            {
+                has_main[i] = true
+            }
             _ => {}
         }
         let p = doc.nodes[i].parent;
@@ -129,16 +160,25 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             ptext[pu] += ptext[i];
             linkraw[pu] += linkraw[i];
             ctext[pu] += ctext[i];
+            chrome[pu] += chrome[i];
             has_main[pu] |= has_main[i];
         }
     }
     let b = body as usize;
-    let page = Page { text: raw[b].max(1), ptext: ptext[b].max(1), discussion: ctext[b] as f32 > 0.5 * raw[b] as f32 };
+    let page = Page {
+        text: raw[b].max(1),
+        ptext: ptext[b].max(1),
+        discussion: ctext[b] as f32 > 0.5 * raw[b].saturating_sub(chrome[b]) as f32,
+        has_main: has_main[b],
+    };
 
     // Pass B (pre-order): removal and link context.
     let mut removed = vec![false; n];
     let mut in_link = vec![false; n];
     let mut in_article = vec![false; n];
+    // Inside `pre`/`code`, class names are syntax highlighting ("hljs-comment", "token
+    // comment"), not page roles.
+    let mut in_code = vec![false; n];
     for i in 0..n {
         let id = i as NodeId;
         let p = doc.nodes[i].parent;
@@ -153,9 +193,27 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             in_link[i] = true;
         }
         if p != NONE {
-            in_article[i] = in_article[p as usize] || doc.tag(p) == Some(Tag::Article);
+            in_article[i] =
+                in_article[p as usize] || matches!(doc.tag(p), Some(Tag::Article | Tag::Main));
+            in_code[i] = in_code[p as usize] || matches!(doc.tag(p), Some(Tag::Pre | Tag::Code));
         }
-        if !removed[i] && is_boilerplate(doc, id, tag, Size { raw: raw[i], ptext: ptext[i], link: linkraw[i], has_main: has_main[i], flags: flags[i], in_article: in_article[i] }, page) {
+        if !removed[i]
+            && !in_code[i]
+            && is_boilerplate(
+                doc,
+                id,
+                tag,
+                Size {
+                    raw: raw[i],
+                    ptext: ptext[i],
+                    link: linkraw[i],
+                    has_main: has_main[i],
+                    flags: flags[i],
+                    in_article: in_article[i],
+                },
+                page,
+            )
+        {
             removed[i] = true;
         }
     }
@@ -163,7 +221,11 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         removed[body as usize] = false;
     }
     if let Some(trace) = trace.as_deref_mut() {
-        let mut cut: Vec<usize> = (0..n).filter(|&i| removed[i] && doc.nodes[i].parent != NONE && !removed[doc.nodes[i].parent as usize]).collect();
+        let mut cut: Vec<usize> = (0..n)
+            .filter(|&i| {
+                removed[i] && doc.nodes[i].parent != NONE && !removed[doc.nodes[i].parent as usize]
+            })
+            .collect();
         cut.sort_by_key(|&i| std::cmp::Reverse(raw[i]));
         for &i in cut.iter().take(6) {
             trace.push_str(&format!("removed text {:>6} {}\n", raw[i], describe(doc, i as NodeId)));
@@ -175,6 +237,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut link = vec![0u32; n];
     // Link text without the headline discount, for spotting "Read more: <title>" teasers.
     let mut full_link = vec![0u32; n];
+    // The longest anchor text under each element: a headline when long.
+    let mut max_link = vec![0u32; n];
     let mut inline_text = vec![0u32; n];
     let mut inline_link = vec![0u32; n];
     let mut inline_punct = vec![0u32; n];
@@ -203,6 +267,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             Kind::Element(tag) => {
                 if tag == Tag::A {
                     full_link[i] = link[i];
+                    max_link[i] = link[i];
                 }
                 if tag == Tag::A && link[i] >= weights::LONG_LINK {
                     // A long anchor is a headline or a title (listings, search results), not
@@ -224,6 +289,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             text[pu] += text[i];
             link[pu] += link[i];
             full_link[pu] += full_link[i];
+            max_link[pu] = max_link[pu].max(max_link[i]);
             inline_text[pu] += inline_text[i];
             inline_link[pu] += inline_link[i];
             inline_punct[pu] += inline_punct[i];
@@ -240,7 +306,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             continue;
         }
         let Kind::Element(tag) = doc.nodes[i].kind else { continue };
-        eval[i] = score[i] * (1.0 + 0.2 * content_evidence(doc, i as NodeId, tag, flags[i]));
+        eval[i] = score[i]
+            * (1.0 + weights::CONTENT_BONUS * content_evidence(doc, i as NodeId, tag, flags[i]));
         best_eval = best_eval.max(eval[i]);
     }
     let mut best = body;
@@ -251,14 +318,23 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         if p != NONE && i != body as usize {
             depth[i] = depth[p as usize] + 1;
         }
-        if eval[i] >= weights::FOCUS_RATIO * best_eval && best_eval > 0.0 && (depth[i] > best_depth || best == body) {
+        if eval[i] >= weights::FOCUS_RATIO * best_eval
+            && best_eval > 0.0
+            && (depth[i] > best_depth || best == body)
+        {
             best = i as NodeId;
             best_depth = depth[i];
         }
     }
     let mut root = best;
     let mut a = doc.nodes[best as usize].parent;
+    let semantic = |x: NodeId| matches!(doc.tag(x), Some(Tag::Article | Tag::Main));
     while a != NONE && (a as usize) >= body as usize && !removed[a as usize] {
+        if semantic(root) {
+            // The page's own `article`/`main` is the content; what sits around it at equal
+            // score is chrome that scored zero (teasers and menus cancelling out).
+            break;
+        }
         if score[a as usize] >= weights::CLIMB_RATIO * score[best as usize] {
             root = a;
         }
@@ -272,6 +348,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     // small items (listings, product grids): widen it to the nearest ancestor that holds
     // enough of that text.
     let total = text[body as usize] as f32;
+    let mut widened = false;
     if (text[root as usize] as f32) < weights::MIN_SHARE * total {
         let mut a = root;
         while a != body && a != NONE && (text[a as usize] as f32) < 0.5 * total {
@@ -279,6 +356,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         }
         if a != NONE && !removed[a as usize] {
             root = a;
+            widened = true;
         }
     }
 
@@ -286,6 +364,21 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     // if that leaves under half of the root's text, the content is made of small
     // negative-looking pieces (a river of teasers), so only link lists go.
     let end = doc.subtree_end(root);
+    // A grid of cards: three or more children, most of them a headline link with a little text.
+    let teaser_grid = |i: usize| -> bool {
+        let (mut items, mut cards) = (0, 0);
+        for c in doc.children(i as NodeId) {
+            let cu = c as usize;
+            if removed[cu] || text[cu] == 0 || doc.tag(c).is_none() {
+                continue;
+            }
+            items += 1;
+            if max_link[cu] >= weights::LONG_LINK && (text[cu] as f32) < 400.0 {
+                cards += 1;
+            }
+        }
+        items >= 3 && cards as f32 >= 0.7 * items as f32
+    };
     let prune = |aggressive: bool| -> Vec<bool> {
         let mut dropped = removed.clone();
         for i in root as usize + 1..end as usize {
@@ -302,8 +395,14 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
                 let t = text[i] as f32;
                 let l = link[i] as f32;
                 let teaser = tag == Tag::P && t < 250.0 && full_link[i] as f32 > 0.6 * t;
-                let content_cell = matches!(tag, Tag::P | Tag::Li | Tag::Td | Tag::Th | Tag::Tr | Tag::Dd | Tag::Dt) || tag.is_heading();
-                if teaser || (t > 0.0 && score[i] < 0.0 && (l / t > 0.5 || (aggressive && !content_cell))) {
+                let content_cell = matches!(
+                    tag,
+                    Tag::P | Tag::Li | Tag::Td | Tag::Th | Tag::Tr | Tag::Dd | Tag::Dt
+                ) || tag.is_heading();
+                if teaser
+                    || (aggressive && teaser_grid(i) && t < 0.5 * text[root as usize] as f32)
+                    || (t > 0.0 && score[i] < 0.0 && (l / t > 0.5 || (aggressive && !content_cell)))
+                {
                     dropped[i] = true;
                 }
             }
@@ -311,9 +410,13 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         dropped
     };
     let kept = |dropped: &[bool]| -> u32 {
-        (root as usize..end as usize).filter(|&i| !dropped[i] && doc.nodes[i].kind == Kind::Text).map(|i| text[i]).sum()
+        (root as usize..end as usize)
+            .filter(|&i| !dropped[i] && doc.nodes[i].kind == Kind::Text)
+            .map(|i| text[i])
+            .sum()
     };
-    let weak = score[best as usize] < weights::WEAK_EVIDENCE;
+    // A root widened to a grid of small items is such a listing too, whatever one item scored.
+    let weak = score[best as usize] < weights::WEAK_EVIDENCE || widened;
     let link_listing = weak && link[root as usize] as f32 > 0.4 * text[root as usize] as f32;
     let mut dropped = if link_listing {
         removed.clone()
@@ -325,15 +428,106 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     if !weak && (kept(&dropped) as f32) < 0.5 * text[root as usize] as f32 {
         dropped = prune(false);
     }
+    drop_orphan_headings(doc, root, end, &raw, &mut dropped);
+    // An article's headline is its title, which plain text leaves to the metadata (as
+    // trafilatura does); listings, products and threads keep their h1 in the text.
+    let headline = if !weak && !page.discussion {
+        let h = (root as usize..end as usize)
+            .find(|&i| !dropped[i] && doc.tag(i as NodeId) == Some(Tag::H1))
+            .map_or(NONE, |i| i as NodeId);
+        let mut a = h;
+        while a != NONE && doc.tag(a) != Some(Tag::Article) {
+            a = doc.nodes[a as usize].parent;
+        }
+        if a != NONE {
+            h
+        } else {
+            NONE
+        }
+    } else {
+        NONE
+    };
     if let Some(trace) = trace {
-        let mut order: Vec<usize> = (body as usize..body_end as usize).filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some()).collect();
+        let mut order: Vec<usize> = (body as usize..body_end as usize)
+            .filter(|&i| !removed_copy(&dropped, i) && doc.tag(i as NodeId).is_some())
+            .collect();
         order.sort_by(|&a, &b| score[b].total_cmp(&score[a]));
         for &i in order.iter().take(8) {
-            trace.push_str(&format!("{:>8.0} text {:>6} link {:>6} {}\n", score[i], text[i], link[i], describe(doc, i as NodeId)));
+            trace.push_str(&format!(
+                "{:>8.0} text {:>6} link {:>6} {}\n",
+                score[i],
+                text[i],
+                link[i],
+                describe(doc, i as NodeId)
+            ));
         }
         trace.push_str(&format!("best {} -> root {}\n", describe(doc, best), describe(doc, root)));
     }
-    Selection { root, dropped }
+    Selection { root, dropped, headline }
+}
+
+/// A heading introduces the section after it. When a block of text was dropped between it and
+/// the next heading of its level or above and nothing survives there ("Related posts" over a
+/// dropped list, "Comments" over a removed thread), or it closes the content with nothing
+/// after it, it is the title of removed boilerplate and goes too. Headings followed directly
+/// by the next heading or by a dropped button or price (tiles of a grid) stay.
+fn drop_orphan_headings(
+    doc: &Document,
+    root: NodeId,
+    end: NodeId,
+    raw: &[u32],
+    dropped: &mut [bool],
+) {
+    let (start, end) = (root as usize + 1, end as usize);
+    if start >= end {
+        return;
+    }
+    // Which heading (if any) each node sits in, so a heading's own text is not its section.
+    let mut in_heading = vec![false; end - start];
+    for i in start..end {
+        let p = doc.nodes[i].parent as usize;
+        let parent_in = p >= start && in_heading[p - start];
+        in_heading[i - start] = parent_in || doc.tag(i as NodeId).is_some_and(|t| t.is_heading());
+    }
+    // kept[l] / gone[l]: something kept follows / how much text was dropped, before the next
+    // heading of level l or above. The end of the content counts as a drop: what followed it
+    // was not content.
+    const SECTION: u32 = 60;
+    let mut kept = [false; 7];
+    let mut gone = [SECTION; 7];
+    for i in (start..end).rev() {
+        if dropped[i] {
+            if doc.nodes[i].kind == Kind::Text {
+                for g in &mut gone {
+                    *g = g.saturating_add(raw[i]);
+                }
+            }
+            continue;
+        }
+        match doc.nodes[i].kind {
+            Kind::Text if raw[i] > 0 && !in_heading[i - start] => kept = [true; 7],
+            Kind::Element(Tag::Img | Tag::Picture | Tag::Table) => kept = [true; 7],
+            Kind::Element(t) if t.is_heading() => {
+                let level = t.heading_level();
+                // The page title (h1) stays whatever follows it.
+                let orphan = level > 1 && !kept[level] && gone[level] >= SECTION;
+                if orphan {
+                    for d in &mut dropped[i..doc.subtree_end(i as NodeId) as usize] {
+                        *d = true;
+                    }
+                }
+                for l in 0..kept.len() {
+                    if l >= level {
+                        kept[l] = false;
+                        gone[l] = 0;
+                    } else {
+                        kept[l] |= !orphan;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
 }
 
 fn removed_copy(d: &[bool], i: usize) -> bool {
@@ -365,7 +559,10 @@ fn describe(doc: &Document, mut n: NodeId) -> String {
 /// Text under these elements is markup or metadata, not visible content.
 fn in_non_text(doc: &Document, text_node: NodeId) -> bool {
     let p = doc.nodes[text_node as usize].parent;
-    matches!(doc.tag(p), Some(Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Template))
+    matches!(
+        doc.tag(p),
+        Some(Tag::Script | Tag::Style | Tag::Title | Tag::Textarea | Tag::Template)
+    )
 }
 
 /// Characters that are not whitespace (bytes, so CJK weighs more; the ratios still hold).
@@ -415,14 +612,62 @@ fn names<'b>(doc: &Document, id: NodeId, buf: &'b mut String) -> Option<&'b str>
 
 /// Substrings of class/id that mark boilerplate wherever they occur in a name.
 const NEGATIVE_SUBSTRINGS: &[&str] = &[
-    "cookie", "consent", "gdpr", "newsletter", "breadcrumb", "pagination", "sidebar", "share",
-    "social", "related", "advert", "sponsor", "popup", "modal", "footer", "navbar", "navigation",
-    "skip-link", "skiplink", "skip-to", "subscribe", "signup", "sign-up", "disqus", "outbrain",
-    "taboola", "masthead", "topbar", "top-bar", "toolbar", "screen-reader", "sr-only",
-    "visually-hidden", "visuallyhidden", "offcanvas", "off-canvas", "backtotop", "back-to-top",
-    "comment-form", "commentform", "respond", "author-box", "authorbox", "author-bio",
-    "byline", "recommended", "tag-cloud", "tagcloud", "post-tags",
-    "entry-tags", "post-meta", "entry-meta", "article-meta", "announcement", "promo", "copyright",
+    "cookie",
+    "consent",
+    "gdpr",
+    "newsletter",
+    "breadcrumb",
+    "pagination",
+    "sidebar",
+    "share",
+    "social",
+    "related",
+    "advert",
+    "sponsor",
+    "popup",
+    "modal",
+    "footer",
+    "navbar",
+    "navigation",
+    "skip-link",
+    "skiplink",
+    "skip-to",
+    "subscribe",
+    "signup",
+    "sign-up",
+    "disqus",
+    "outbrain",
+    "taboola",
+    "masthead",
+    "topbar",
+    "top-bar",
+    "toolbar",
+    "screen-reader",
+    "sr-only",
+    "visually-hidden",
+    "visuallyhidden",
+    "offcanvas",
+    "off-canvas",
+    "backtotop",
+    "back-to-top",
+    "comment-form",
+    "commentform",
+    "respond",
+    "author-box",
+    "authorbox",
+    "author-bio",
+    "byline",
+    "recommended",
+    "tag-cloud",
+    "tagcloud",
+    "post-tags",
+    "entry-tags",
+    "post-meta",
+    "entry-meta",
+    "article-meta",
+    "announcement",
+    "promo",
+    "copyright",
 ];
 
 /// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
@@ -435,6 +680,8 @@ const NEGATIVE_NAME: u8 = 2;
 const POSITIVE_NAME: u8 = 4;
 /// A name made for boilerplate ("site-footer", "cookie-banner"), not a styling word.
 const STRONG_NEGATIVE_NAME: u8 = 8;
+/// An image caption or credit ("wp-caption-text", "img__credit").
+const CAPTION_NAME: u8 = 16;
 
 /// What an element's class and id say about it, as `*_NAME` bits.
 fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
@@ -444,16 +691,31 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
     if is_comment_name(n) {
         f |= COMMENT_NAME;
     }
-    if negative.is_match(n) {
+    // "promoted" (a CMS flag on featured articles) is not a "promo" box.
+    let unpromoted;
+    let n_neg = if n.contains("promoted") {
+        unpromoted = n.replace("promoted", "");
+        unpromoted.as_str()
+    } else {
+        n
+    };
+    if negative.is_match(n_neg) {
         f |= NEGATIVE_NAME | STRONG_NEGATIVE_NAME;
     }
     if n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| NEGATIVE_PARTS.contains(&part))
-        || n.split_whitespace().any(|t| is_ad_token(t) || is_page_header_token(t) || is_widget_or_hidden_token(t))
+        || n.split_whitespace()
+            .any(|t| is_ad_token(t) || is_page_header_token(t) || is_widget_or_hidden_token(t))
     {
         f |= NEGATIVE_NAME;
     }
     if positive.is_match(n) {
         f |= POSITIVE_NAME;
+    }
+    if n.split(|c: char| !c.is_ascii_alphanumeric())
+        .any(|part| matches!(part, "credit" | "credits"))
+        || n.split_whitespace().any(is_image_caption_token)
+    {
+        f |= CAPTION_NAME;
     }
     f
 }
@@ -468,27 +730,60 @@ fn automata() -> &'static (AhoCorasick, AhoCorasick) {
     })
 }
 
+/// "wp-caption-text", "image-caption", "imgCaption": the caption of a picture. A bare "caption"
+/// is too often a product card's or a slide's text.
+fn is_image_caption_token(t: &str) -> bool {
+    t.contains("caption")
+        && ["img", "image", "photo", "figure", "wp-caption", "media", "caption-text", "pic"]
+            .iter()
+            .any(|w| t.contains(w))
+}
+
 /// `ad`, `ads`, `ad-slot`, `ads_top`: advertising. Only at the start of a token, because as a
 /// later part it is as often about hiding or styling ads around content ("hide-read-more-ad").
 fn is_ad_token(t: &str) -> bool {
-    matches!(t, "ad" | "ads" | "advertisement") || ["ad-", "ad_", "ads-", "ads_", "adsense", "adslot", "adunit"].iter().any(|p| t.starts_with(p))
+    matches!(t, "ad" | "ads" | "advertisement")
+        || ["ad-", "ad_", "ads-", "ads_", "adsense", "adslot", "adunit"]
+            .iter()
+            .any(|p| t.starts_with(p))
 }
 
 /// The page's header, not a card's or an article's ("card-header", "entry-header" are content).
 /// Sidebar widgets ("widget widget_text", "textwidget"), not page-builder blocks
 /// ("elementor-widget" wraps whole articles), and utility classes that hide an element.
 fn is_widget_or_hidden_token(t: &str) -> bool {
-    t.starts_with("widget") || matches!(t, "textwidget" | "hidden" | "is-hidden" | "d-none" | "hide" | "invisible")
+    t.strip_prefix("widget").is_some_and(|r| r.is_empty() || r.starts_with(['-', '_', 's']))
+        || matches!(t, "textwidget" | "hidden" | "is-hidden" | "d-none" | "hide" | "invisible")
 }
 
 fn is_page_header_token(t: &str) -> bool {
-    t.starts_with("header") || matches!(t, "site-header" | "global-header" | "main-header" | "top-header" | "page-header")
+    t.starts_with("header")
+        || matches!(
+            t,
+            "site-header" | "global-header" | "main-header" | "top-header" | "page-header"
+        )
 }
 
 /// Substrings of class/id that suggest content.
 const POSITIVE_SUBSTRINGS: &[&str] = &[
-    "article", "content", "entry", "post", "main", "body", "text", "story", "prose", "markdown",
-    "blog", "description", "product", "question", "answer", "thread", "docs", "documentation",
+    "article",
+    "content",
+    "entry",
+    "post",
+    "main",
+    "body",
+    "text",
+    "story",
+    "prose",
+    "markdown",
+    "blog",
+    "description",
+    "product",
+    "question",
+    "answer",
+    "thread",
+    "docs",
+    "documentation",
 ];
 
 /// Page-wide totals that removal decisions are measured against.
@@ -498,10 +793,15 @@ struct Page {
     ptext: u32,
     /// Most of the text sits in comment-named elements: a forum or Q&A thread.
     discussion: bool,
+    /// The page marks its content with `main`, `article` or role=main.
+    has_main: bool,
 }
 
+/// Comment threads, and customer reviews under a product (named in the plural: "reviews",
+/// "product-reviews"; a singular "review" is as often an editorial review article).
 fn is_comment_name(n: &str) -> bool {
-    (n.contains("comment") || n.contains("disqus")) && !n.contains("no-comment")
+    ((n.contains("comment") || n.contains("disqus")) && !n.contains("no-comment"))
+        || n.split(|c: char| !c.is_ascii_alphanumeric()).any(|part| part == "reviews")
 }
 
 /// An element's raw text, its text in paragraphs, and whether it holds `article`/`main`.
@@ -512,7 +812,7 @@ struct Size {
     link: u32,
     has_main: bool,
     flags: u8,
-    /// Inside an `article` element.
+    /// Inside an `article` or `main` element.
     in_article: bool,
 }
 
@@ -546,18 +846,41 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     }
     // A wrapper of most of the page (or of most of its paragraphs, or of its semantic main
     // content) is never boilerplate, whatever its name says: "has-sidebar" layouts.
-    let wrapper = (raw as f32 > 0.5 * page.text as f32 && page.text > 200)
-        || (size.ptext as f32 > 0.5 * page.ptext as f32 && size.ptext > 500);
+    // A name made for boilerplate ("sidebar", "related-posts") must hold most of the page's
+    // paragraphs to count as a wrapper: a sidebar of archive links or a related list with
+    // excerpts can outweigh a short article in raw text.
+    let para_wrapper = size.ptext as f32 > 0.5 * page.ptext as f32 && size.ptext > 500;
+    let text_wrapper = raw as f32 > 0.5 * page.text as f32 && page.text > 200;
+    let wrapper = para_wrapper || (text_wrapper && size.flags & STRONG_NEGATIVE_NAME == 0);
     let holds_main = size.has_main && !matches!(tag, Tag::Article);
     // Lots of prose outweighs a name: class names are often about styling ("hide-read-more-ad")
     // while boilerplate is short or made of links.
-    let prose = raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32;
+    // Half as much prose is enough when it has almost no links (a FAQ answer in a "dropdown").
+    let prose = (raw > 1000 + size.link && (size.link as f32) < 0.3 * raw as f32)
+        || (raw > 500 && (size.link as f32) < 0.2 * raw as f32);
     // Semantic chrome goes unless it wraps the real content (misused as a page wrapper).
-    if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer) && !holds_main && !(wrapper && size.ptext > 500) {
+    // Forms (comment, rating, newsletter and search forms) are chrome too, unless they wrap
+    // the page (ASP.NET) or a lot of text (forum software puts threads and listings in forms),
+    // or sit on a discussion page (some forums put every post in its own form).
+    if matches!(tag, Tag::Form | Tag::Fieldset | Tag::Label | Tag::Legend | Tag::Search)
+        && !holds_main
+        && !wrapper
+        && raw < 1000
+        && !page.discussion
+    {
+        return true;
+    }
+    // When the page marks its content elsewhere, chrome is chrome however much text it holds
+    // (a footer carrying the terms of service in a modal).
+    if matches!(tag, Tag::Nav | Tag::Aside | Tag::Footer)
+        && !holds_main
+        && (page.has_main || !(wrapper && size.ptext > 500))
+    {
         return true;
     }
     let mut negative = false;
-    let mut role_or_hidden = false;
+    let mut role = false;
+    let mut hidden = false;
     // Comment threads under an article are not its content; on a discussion page (where
     // comments hold most of the text) they are.
     if !page.discussion && !wrapper && !holds_main && size.flags & COMMENT_NAME != 0 {
@@ -565,27 +888,56 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
     }
     for (k, v) in doc.attrs(id) {
         match k {
-            "hidden" => role_or_hidden = true,
-            "aria-hidden" if v.eq_ignore_ascii_case("true") => role_or_hidden = true,
+            "hidden" => hidden = true,
+            // aria-hidden hides from screen readers, not from the eye: decorative duplicates of
+            // visible text (a teaser's description link), which the reader sees as content.
             "role" => {
                 let v = v.to_ascii_lowercase();
                 if matches!(
                     v.as_str(),
-                    "navigation" | "contentinfo" | "banner" | "search" | "dialog" | "alertdialog" | "menu" | "menubar" | "complementary" | "alert"
+                    "navigation"
+                        | "contentinfo"
+                        | "banner"
+                        | "search"
+                        | "dialog"
+                        | "alertdialog"
+                        | "menu"
+                        | "menubar"
+                        | "complementary"
+                        | "alert"
                 ) {
-                    role_or_hidden = true;
+                    role = true;
                 }
             }
             "style" => {
-                let s: String = v.chars().filter(|c| !c.is_whitespace()).collect::<String>().to_ascii_lowercase();
+                let s: String = v
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect::<String>()
+                    .to_ascii_lowercase();
                 if s.contains("display:none") || s.contains("visibility:hidden") {
-                    role_or_hidden = true;
+                    hidden = true;
                 }
             }
             _ => {}
         }
     }
-    if role_or_hidden && !wrapper {
+    if role && !wrapper {
+        return true;
+    }
+    // Hidden prose is a collapsed accordion item or an inactive tab: content the page shows
+    // on a click. Hidden menus, modals and banners are short, link-made or named for it.
+    // A hidden `pre` is raw source (a page's own Markdown copy), not a collapsed section.
+    let hidden_prose = raw >= 150 && (size.link as f32) < 0.25 * raw as f32 && tag != Tag::Pre;
+    if hidden && !wrapper && !hidden_prose {
+        return true;
+    }
+    if size.flags & CAPTION_NAME != 0
+        && raw < 400
+        && !(id..doc.subtree_end(id)).any(|i| matches!(doc.tag(i), Some(Tag::Img | Tag::Picture)))
+    {
+        // A caption or photo credit under its own name, like `figcaption`; a captioned image
+        // ("wp-caption" around the img) keeps its image for Markdown.
         return true;
     }
     if tag == Tag::Header {
@@ -600,7 +952,8 @@ fn is_boilerplate(doc: &Document, id: NodeId, tag: Tag, size: Size, page: Page) 
         }
     }
     if tag == Tag::Header && size.in_article {
-        // An article's own header (a card in a river, a post's title block) is content.
+        // An article's own header (a card in a river, a post's title block, a section's
+        // heading inside `main`) is content; the page's header sits outside `main`.
         negative = false;
     }
     if negative {
@@ -677,7 +1030,10 @@ mod tests {
 
     #[test]
     fn a_body_class_naming_a_sidebar_does_not_empty_the_page() {
-        let html = format!("<body class='has-sidebar'><div class='layout-with-sidebar'><p>{}</p></div></body>", PROSE.repeat(10));
+        let html = format!(
+            "<body class='has-sidebar'><div class='layout-with-sidebar'><p>{}</p></div></body>",
+            PROSE.repeat(10)
+        );
         assert!(main_text(&html).contains("real content"));
     }
 

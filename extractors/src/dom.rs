@@ -155,6 +155,19 @@ impl Tag {
         matches!(self, Tag::H1 | Tag::H2 | Tag::H3 | Tag::H4 | Tag::H5 | Tag::H6)
     }
 
+    /// 1 for `h1` to 6 for `h6`; 0 for anything else.
+    pub fn heading_level(self) -> usize {
+        match self {
+            Tag::H1 => 1,
+            Tag::H2 => 2,
+            Tag::H3 => 3,
+            Tag::H4 => 4,
+            Tag::H5 => 5,
+            Tag::H6 => 6,
+            _ => 0,
+        }
+    }
+
     /// Elements at which an end tag's search for its open element stops (HTML's "scope").
     fn is_scope_boundary(self) -> bool {
         matches!(
@@ -441,7 +454,9 @@ impl Document {
                     }
                 }
                 // Block boundaries separate words even without whitespace in the source.
-                Kind::Element(t) if t.is_block() && !out.is_empty() && !out.ends_with(' ') => out.push(' '),
+                Kind::Element(t) if t.is_block() && !out.is_empty() && !out.ends_with(' ') => {
+                    out.push(' ')
+                }
                 _ => {}
             }
         }
@@ -601,7 +616,9 @@ impl<'a> Parser<'a> {
             return;
         }
         let mut i = name_start;
-        while i < bytes.len() && !matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>') {
+        while i < bytes.len()
+            && !matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>')
+        {
             i += 1;
         }
         let name = self.src[name_start..i].to_ascii_lowercase();
@@ -634,7 +651,9 @@ impl<'a> Parser<'a> {
         let bytes = self.src.as_bytes();
         let name_start = self.pos + 1;
         let mut i = name_start;
-        while i < bytes.len() && !matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>') {
+        while i < bytes.len()
+            && !matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>')
+        {
             i += 1;
         }
         let raw_name = &self.src[name_start..i];
@@ -648,7 +667,9 @@ impl<'a> Parser<'a> {
         let mut self_closing = false;
         // Attributes.
         loop {
-            while i < bytes.len() && matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/') {
+            while i < bytes.len()
+                && matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/')
+            {
                 if bytes[i] == b'/' {
                     self_closing = bytes.get(i + 1) == Some(&b'>');
                 }
@@ -676,7 +697,8 @@ impl<'a> Parser<'a> {
             let (vs, ve);
             if i < bytes.len() && bytes[i] == b'=' {
                 i += 1;
-                while i < bytes.len() && matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ') {
+                while i < bytes.len() && matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ')
+                {
                     i += 1;
                 }
                 if i < bytes.len() && (bytes[i] == b'"' || bytes[i] == b'\'') {
@@ -689,7 +711,9 @@ impl<'a> Parser<'a> {
                     i = (ve + 1).min(bytes.len());
                 } else {
                     vs = i;
-                    while i < bytes.len() && !matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'>') {
+                    while i < bytes.len()
+                        && !matches!(bytes[i], b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'>')
+                    {
                         i += 1;
                     }
                     ve = i;
@@ -735,7 +759,14 @@ impl<'a> Parser<'a> {
         self.doc.tag(self.current())
     }
 
-    fn append(&mut self, parent: NodeId, kind: Kind, span: Span, attr_start: u32, attr_end: u32) -> NodeId {
+    fn append(
+        &mut self,
+        parent: NodeId,
+        kind: Kind,
+        span: Span,
+        attr_start: u32,
+        attr_end: u32,
+    ) -> NodeId {
         let id = self.doc.nodes.len() as NodeId;
         self.doc.nodes.push(Node {
             kind,
@@ -825,11 +856,19 @@ impl<'a> Parser<'a> {
         self.stack.truncate(len.max(1));
     }
 
-    fn open_element(&mut self, tag: Tag, name: Span, attr_start: u32, attr_end: u32, self_closing: bool) {
+    fn open_element(
+        &mut self,
+        tag: Tag,
+        name: Span,
+        attr_start: u32,
+        attr_end: u32,
+        self_closing: bool,
+    ) {
         match tag {
             Tag::Html => {
                 if self.html == NONE && self.stack.len() == 1 {
-                    self.html = self.append(Document::ROOT, Kind::Element(tag), name, attr_start, attr_end);
+                    self.html =
+                        self.append(Document::ROOT, Kind::Element(tag), name, attr_start, attr_end);
                     self.stack.push(self.html);
                 }
                 return;
@@ -857,14 +896,25 @@ impl<'a> Parser<'a> {
         if self.current_tag() == Some(Tag::Head)
             && !matches!(
                 tag,
-                Tag::Title | Tag::Meta | Tag::Link | Tag::Base | Tag::Script | Tag::Style | Tag::Noscript | Tag::Template
+                Tag::Title
+                    | Tag::Meta
+                    | Tag::Link
+                    | Tag::Base
+                    | Tag::Script
+                    | Tag::Style
+                    | Tag::Noscript
+                    | Tag::Template
             )
         {
             self.leave_head();
         }
         if self.foreign > 0 && tag.breaks_out_of_foreign() {
             while self.foreign > 0 {
-                match self.stack.iter().rposition(|&n| matches!(self.doc.tag(n), Some(Tag::Svg | Tag::Math))) {
+                match self
+                    .stack
+                    .iter()
+                    .rposition(|&n| matches!(self.doc.tag(n), Some(Tag::Svg | Tag::Math)))
+                {
                     Some(i) => self.truncate_stack(i),
                     None => self.foreign = 0,
                 }
@@ -875,7 +925,8 @@ impl<'a> Parser<'a> {
         }
         let parent = self.current();
         let id = self.append(parent, Kind::Element(tag), name, attr_start, attr_end);
-        let closes_now = tag.is_void() || (self_closing && (self.foreign > 0 || tag == Tag::Svg || tag == Tag::Math));
+        let closes_now = tag.is_void()
+            || (self_closing && (self.foreign > 0 || tag == Tag::Svg || tag == Tag::Math));
         if closes_now {
             return;
         }
@@ -904,21 +955,25 @@ impl<'a> Parser<'a> {
             Tag::Dd | Tag::Dt => self.close_if_open(&[Tag::Dd, Tag::Dt], &[Tag::Dl]),
             // A row or a row group closes the open cell and row of its table, whatever the
             // cells hold (cells are scope boundaries, so `close_if_open` would stop at them).
-            Tag::Tr => self.close_in_table(&[Tag::Tr], &[Tag::Table, Tag::Tbody, Tag::Thead, Tag::Tfoot]),
+            Tag::Tr => {
+                self.close_in_table(&[Tag::Tr], &[Tag::Table, Tag::Tbody, Tag::Thead, Tag::Tfoot])
+            }
             Tag::Td | Tag::Th => {
                 // A cell closes the previous cell of its row; the scope boundary check stops at
                 // cells, so look one step at the top instead.
                 if matches!(self.current_tag(), Some(Tag::Td | Tag::Th)) {
                     self.stack.pop();
-                } else if let Some(i) =
-                    self.stack.iter().rposition(|&n| matches!(self.doc.tag(n), Some(Tag::Td | Tag::Th | Tag::Tr | Tag::Table)))
-                {
+                } else if let Some(i) = self.stack.iter().rposition(|&n| {
+                    matches!(self.doc.tag(n), Some(Tag::Td | Tag::Th | Tag::Tr | Tag::Table))
+                }) {
                     if matches!(self.doc.tag(self.stack[i]), Some(Tag::Td | Tag::Th)) {
                         self.truncate_stack(i);
                     }
                 }
             }
-            Tag::Tbody | Tag::Thead | Tag::Tfoot => self.close_in_table(&[Tag::Tbody, Tag::Thead, Tag::Tfoot], &[Tag::Table]),
+            Tag::Tbody | Tag::Thead | Tag::Tfoot => {
+                self.close_in_table(&[Tag::Tbody, Tag::Thead, Tag::Tfoot], &[Tag::Table])
+            }
             Tag::Option if self.current_tag() == Some(Tag::Option) => {
                 self.stack.pop();
             }
@@ -942,7 +997,9 @@ impl<'a> Parser<'a> {
     /// Pops to just below the innermost open element in `targets`, unless an element in
     /// `stops` is nearer.
     fn close_in_table(&mut self, targets: &[Tag], stops: &[Tag]) {
-        let found = self.stack.iter().rposition(|&n| self.doc.tag(n).is_some_and(|t| targets.contains(&t) || stops.contains(&t)));
+        let found = self.stack.iter().rposition(|&n| {
+            self.doc.tag(n).is_some_and(|t| targets.contains(&t) || stops.contains(&t))
+        });
         if let Some(i) = found {
             if self.doc.tag(self.stack[i]).is_some_and(|t| targets.contains(&t)) {
                 self.truncate_stack(i);
@@ -967,7 +1024,9 @@ impl<'a> Parser<'a> {
                         let after = at + 2 + n.len();
                         if after <= bytes.len()
                             && bytes[at + 2..after].eq_ignore_ascii_case(&n)
-                            && bytes.get(after).is_none_or(|b| matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>'))
+                            && bytes.get(after).is_none_or(|b| {
+                                matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>')
+                            })
                         {
                             break at;
                         }
@@ -981,7 +1040,10 @@ impl<'a> Parser<'a> {
             // JSON-LD is metadata; other scripts and styles are never content.
             Tag::Script => {
                 let id = self.doc.nodes.len() as NodeId - 1;
-                self.doc.attr(id, "type").is_some_and(|t| t.to_ascii_lowercase().contains("ld+json")).then_some(false)
+                self.doc
+                    .attr(id, "type")
+                    .is_some_and(|t| t.to_ascii_lowercase().contains("ld+json"))
+                    .then_some(false)
             }
             _ => None,
         };
@@ -1016,7 +1078,17 @@ impl<'a> Parser<'a> {
             *c -= 1;
             return;
         }
-        let in_table_part = matches!(tag, Tag::Table | Tag::Td | Tag::Th | Tag::Tr | Tag::Tbody | Tag::Thead | Tag::Tfoot | Tag::Caption);
+        let in_table_part = matches!(
+            tag,
+            Tag::Table
+                | Tag::Td
+                | Tag::Th
+                | Tag::Tr
+                | Tag::Tbody
+                | Tag::Thead
+                | Tag::Tfoot
+                | Tag::Caption
+        );
         for i in (1..self.stack.len()).rev() {
             let n = self.stack[i];
             let Some(t) = self.doc.tag(n) else { continue };
@@ -1032,7 +1104,9 @@ impl<'a> Parser<'a> {
             if t == Tag::Body {
                 return;
             }
-            if t.is_scope_boundary() && !(in_table_part && matches!(t, Tag::Td | Tag::Th | Tag::Caption)) {
+            if t.is_scope_boundary()
+                && !(in_table_part && matches!(t, Tag::Td | Tag::Th | Tag::Caption))
+            {
                 // `</tr>` may close the cell inside it; other end tags stop at the boundary.
                 return;
             }
@@ -1072,13 +1146,20 @@ mod tests {
     #[test]
     fn implied_end_tags_for_paragraphs_and_list_items() {
         assert_eq!(body_shape("<body><p>a<p>b<div>c</div>"), "p('a') p('b') div('c')");
-        assert_eq!(body_shape("<body><ul><li>a<li>b<ul><li>c</ul><li>d</ul>"), "ul(li('a') li('b' ul(li('c'))) li('d'))");
-        assert_eq!(body_shape("<body><table><tr><td>a<td>b<tr><td>c</table>"), "table(tr(td('a') td('b')) tr(td('c')))");
+        assert_eq!(
+            body_shape("<body><ul><li>a<li>b<ul><li>c</ul><li>d</ul>"),
+            "ul(li('a') li('b' ul(li('c'))) li('d'))"
+        );
+        assert_eq!(
+            body_shape("<body><table><tr><td>a<td>b<tr><td>c</table>"),
+            "table(tr(td('a') td('b')) tr(td('c')))"
+        );
     }
 
     #[test]
     fn attributes_and_entities_decode() {
-        let doc = Document::parse(r#"<a href="/x?a=1&amp;b=2" data-x='y' checked>T&eacute;st &lt;3</a>"#);
+        let doc =
+            Document::parse(r#"<a href="/x?a=1&amp;b=2" data-x='y' checked>T&eacute;st &lt;3</a>"#);
         let a = doc.find(Tag::A).unwrap();
         assert_eq!(doc.attr(a, "href"), Some("/x?a=1&b=2"));
         assert_eq!(doc.attr(a, "data-x"), Some("y"));
@@ -1088,18 +1169,25 @@ mod tests {
 
     #[test]
     fn raw_text_elements_hide_markup() {
-        let html = "<body><script>if (a<b) document.write('<p>x</p>')</script><p>ok</p><style>p{}</style>";
+        let html =
+            "<body><script>if (a<b) document.write('<p>x</p>')</script><p>ok</p><style>p{}</style>";
         assert_eq!(body_shape(html), "script p('ok') style");
     }
 
     #[test]
     fn stray_end_tags_do_not_close_ancestors_across_tables() {
-        assert_eq!(body_shape("<body><div><table><tr><td>x</div>y</td></tr></table>z</div>"), "div(table(tr(td('xy'))) 'z')");
+        assert_eq!(
+            body_shape("<body><div><table><tr><td>x</div>y</td></tr></table>z</div>"),
+            "div(table(tr(td('xy'))) 'z')"
+        );
     }
 
     #[test]
     fn unclosed_svg_does_not_swallow_the_page() {
-        assert_eq!(body_shape("<body><a href=#><svg width=1></a><ul><li>x</ul><p>y"), "a(svg) ul(li('x')) p('y')");
+        assert_eq!(
+            body_shape("<body><a href=#><svg width=1></a><ul><li>x</ul><p>y"),
+            "a(svg) ul(li('x')) p('y')"
+        );
         assert_eq!(body_shape("<body><svg><image href=a.png /><p>out</p>"), "svg(image) p('out')");
     }
 
@@ -1125,7 +1213,10 @@ mod tests {
     fn comments_doctype_and_unclosed_constructs() {
         assert_eq!(body_shape("<!DOCTYPE html><body><!-- <p>no</p> --><p>yes"), "p('yes')");
         // In HTML `<![CDATA[` is a bogus comment that ends at the first `>`, here the `<p>`'s.
-        assert_eq!(body_shape("<body><![CDATA[ <p>html cdata is a bogus comment</p>"), "'html cdata is a bogus comment'");
+        assert_eq!(
+            body_shape("<body><![CDATA[ <p>html cdata is a bogus comment</p>"),
+            "'html cdata is a bogus comment'"
+        );
         let doc = Document::parse("<p>a<!-- never closed");
         assert_eq!(doc.text_content(Document::ROOT), "a");
         let doc = Document::parse("<p title=\"unterminated");

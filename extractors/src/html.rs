@@ -27,10 +27,30 @@ fn children(doc: &Document, sel: &Selection, id: NodeId, base: Option<&Url>, out
     }
 }
 
-fn element(doc: &Document, sel: &Selection, id: NodeId, tag: Tag, base: Option<&Url>, out: &mut String) {
+fn element(
+    doc: &Document,
+    sel: &Selection,
+    id: NodeId,
+    tag: Tag,
+    base: Option<&Url>,
+    out: &mut String,
+) {
     let unwrap = matches!(
         tag,
-        Tag::Div | Tag::Span | Tag::Section | Tag::Article | Tag::Main | Tag::Header | Tag::Font | Tag::Center | Tag::Other | Tag::Form | Tag::Label | Tag::Picture | Tag::Body | Tag::Html
+        Tag::Div
+            | Tag::Span
+            | Tag::Section
+            | Tag::Article
+            | Tag::Main
+            | Tag::Header
+            | Tag::Font
+            | Tag::Center
+            | Tag::Other
+            | Tag::Form
+            | Tag::Label
+            | Tag::Picture
+            | Tag::Body
+            | Tag::Html
     );
     if unwrap {
         if tag.is_block() && !out.ends_with('\n') && !out.is_empty() {
@@ -123,6 +143,9 @@ mod tests {
         let doc = Document::parse("<body><div class=x><p style='c'>a &amp; <a href='/l' onclick='x()'>b</a></p><script>x</script></div>");
         let sel = Selection::whole(&doc, doc.find(Tag::Body).unwrap());
         let base = Url::parse("https://ex.com/").ok();
-        assert_eq!(render_html(&doc, &sel, base.as_ref()), "<p>a &amp; <a href=\"https://ex.com/l\">b</a></p>");
+        assert_eq!(
+            render_html(&doc, &sel, base.as_ref()),
+            "<p>a &amp; <a href=\"https://ex.com/l\">b</a></p>"
+        );
     }
 }

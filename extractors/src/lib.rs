@@ -127,13 +127,20 @@ pub fn extract(input: &Input, opts: &Options) -> Result<Extracted, ExtractError>
     if looks_binary(&html) {
         return Err(ExtractError::Binary);
     }
-    let formats: &[OutputFormat] = if opts.formats.is_empty() { &[OutputFormat::Markdown] } else { &opts.formats };
+    let formats: &[OutputFormat] =
+        if opts.formats.is_empty() { &[OutputFormat::Markdown] } else { &opts.formats };
     let want = |f: OutputFormat| formats.contains(&f);
     let doc = dom::Document::parse(&html);
     let base = links::base_url(&doc, input.base_url);
-    let needs_content = [OutputFormat::Markdown, OutputFormat::Text, OutputFormat::Html, OutputFormat::Images, OutputFormat::Tables]
-        .iter()
-        .any(|&f| want(f));
+    let needs_content = [
+        OutputFormat::Markdown,
+        OutputFormat::Text,
+        OutputFormat::Html,
+        OutputFormat::Images,
+        OutputFormat::Tables,
+    ]
+    .iter()
+    .any(|&f| want(f));
     let sel = needs_content.then(|| {
         if opts.only_main_content {
             content::select(&doc)
@@ -180,7 +187,9 @@ fn looks_binary(text: &str) -> bool {
     }
     let bad = sample
         .iter()
-        .filter(|&&c| c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c')))
+        .filter(|&&c| {
+            c == '\u{FFFD}' || (c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c'))
+        })
         .count();
     bad * 10 > sample.len()
 }
@@ -212,7 +221,8 @@ mod tests {
 
     #[test]
     fn binary_junk_is_an_error_not_a_panic() {
-        let junk: Vec<u8> = (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
+        let junk: Vec<u8> =
+            (0..4096u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8).collect();
         let r = extract(&Input { bytes: &junk, ..Input::default() }, &Options::default());
         assert!(matches!(r, Err(ExtractError::Binary)), "{r:?}");
     }
@@ -220,6 +230,9 @@ mod tests {
     #[test]
     fn json_without_schema_is_an_error() {
         let opts = Options { formats: vec![OutputFormat::Json], ..Options::default() };
-        assert!(matches!(extract(&Input::html("<p>x</p>"), &opts), Err(ExtractError::MissingSchema)));
+        assert!(matches!(
+            extract(&Input::html("<p>x</p>"), &opts),
+            Err(ExtractError::MissingSchema)
+        ));
     }
 }

@@ -78,7 +78,8 @@ pub fn links(doc: &Document, base: Option<&Url>) -> Vec<Link> {
             continue;
         }
         let rel = doc.attr(i, "rel").unwrap_or("").to_ascii_lowercase();
-        let nofollow = rel.split_whitespace().any(|r| matches!(r, "nofollow" | "ugc" | "sponsored"));
+        let nofollow =
+            rel.split_whitespace().any(|r| matches!(r, "nofollow" | "ugc" | "sponsored"));
         let internal = match (Url::parse(&url), base) {
             (Ok(u), Some(b)) => u.host_str() == b.host_str(),
             (Ok(_), None) => false,
@@ -91,8 +92,11 @@ pub fn links(doc: &Document, base: Option<&Url>) -> Vec<Link> {
 
 /// The source of an image: `src`, unless it is a lazy-loading placeholder.
 pub fn image_src(doc: &Document, img: NodeId, base: Option<&Url>) -> Option<String> {
-    let src = doc.attr(img, "src").map(str::trim).filter(|s| !s.is_empty() && !s.starts_with("data:"));
-    let lazy = ["data-src", "data-lazy-src", "data-original", "data-url"].iter().find_map(|a| doc.attr(img, a));
+    let src =
+        doc.attr(img, "src").map(str::trim).filter(|s| !s.is_empty() && !s.starts_with("data:"));
+    let lazy = ["data-src", "data-lazy-src", "data-original", "data-url"]
+        .iter()
+        .find_map(|a| doc.attr(img, a));
     let srcset = doc
         .attr(img, "srcset")
         .or_else(|| doc.attr(img, "data-srcset"))
@@ -107,14 +111,22 @@ pub fn images(doc: &Document, sel: &Selection, base: Option<&Url>) -> Vec<Image>
     let end = doc.subtree_end(sel.root);
     (sel.root..end)
         .filter(|&i| doc.tag(i) == Some(Tag::Img) && sel.keeps(i))
-        .filter_map(|i| Some(Image { src: image_src(doc, i, base)?, alt: doc.attr(i, "alt").unwrap_or("").trim().to_string() }))
+        .filter_map(|i| {
+            Some(Image {
+                src: image_src(doc, i, base)?,
+                alt: doc.attr(i, "alt").unwrap_or("").trim().to_string(),
+            })
+        })
         .collect()
 }
 
 /// Tables kept in the selection, as rows of cell texts.
 pub fn tables(doc: &Document, sel: &Selection) -> Vec<Table> {
     let end = doc.subtree_end(sel.root);
-    (sel.root..end).filter(|&i| doc.tag(i) == Some(Tag::Table) && sel.keeps(i)).map(|t| table(doc, t)).collect()
+    (sel.root..end)
+        .filter(|&i| doc.tag(i) == Some(Tag::Table) && sel.keeps(i))
+        .map(|t| table(doc, t))
+        .collect()
 }
 
 /// One table's rows; cells of nested tables belong to the nested table, not to this one.
@@ -132,10 +144,15 @@ pub fn table(doc: &Document, t: NodeId) -> Table {
             }
             Some(Tag::Caption) => caption = Some(doc.text_content(i)).filter(|c| !c.is_empty()),
             Some(Tag::Tr) => {
-                let cells: Vec<NodeId> = doc.children(i).filter(|&c| matches!(doc.tag(c), Some(Tag::Td | Tag::Th))).collect();
+                let cells: Vec<NodeId> = doc
+                    .children(i)
+                    .filter(|&c| matches!(doc.tag(c), Some(Tag::Td | Tag::Th)))
+                    .collect();
                 if rows.is_empty() {
                     let in_thead = doc.tag(doc.node(i).parent) == Some(Tag::Thead);
-                    header = in_thead || (!cells.is_empty() && cells.iter().all(|&c| doc.tag(c) == Some(Tag::Th)));
+                    header = in_thead
+                        || (!cells.is_empty()
+                            && cells.iter().all(|&c| doc.tag(c) == Some(Tag::Th)));
                 }
                 rows.push(cells.iter().map(|&c| doc.text_content(c)).collect());
             }
@@ -156,7 +173,15 @@ mod tests {
         let base = base_url(&doc, Some("https://example.com/page"));
         let l = links(&doc, base.as_ref());
         assert_eq!(l.len(), 2);
-        assert_eq!(l[0], Link { url: "https://example.com/docs/a".into(), text: "A".into(), internal: true, nofollow: false });
+        assert_eq!(
+            l[0],
+            Link {
+                url: "https://example.com/docs/a".into(),
+                text: "A".into(),
+                internal: true,
+                nofollow: false
+            }
+        );
         assert!(!l[1].internal && l[1].nofollow);
     }
 
@@ -166,6 +191,9 @@ mod tests {
         let t = table(&doc, doc.find(Tag::Table).unwrap());
         assert_eq!(t.caption.as_deref(), Some("C"));
         assert!(t.header);
-        assert_eq!(t.rows, vec![vec!["a".to_string(), "b".into()], vec!["1".into(), "in 2".into()]]);
+        assert_eq!(
+            t.rows,
+            vec![vec!["a".to_string(), "b".into()], vec!["1".into(), "in 2".into()]]
+        );
     }
 }

@@ -74,14 +74,7 @@ impl<'a> Md<'a> {
     fn block(&self, id: NodeId, tag: Tag, out: &mut Vec<String>) {
         match tag {
             t if t.is_heading() => {
-                let level = match t {
-                    Tag::H1 => 1,
-                    Tag::H2 => 2,
-                    Tag::H3 => 3,
-                    Tag::H4 => 4,
-                    Tag::H5 => 5,
-                    _ => 6,
-                };
+                let level = t.heading_level();
                 let mut s = String::new();
                 self.inline_children(id, &mut s);
                 let s = s.split_whitespace().collect::<Vec<_>>().join(" ");
@@ -99,7 +92,12 @@ impl<'a> Md<'a> {
                 self.blocks(id, &mut inner);
                 if !inner.is_empty() {
                     let body = inner.join("\n\n");
-                    out.push(body.lines().map(|l| if l.is_empty() { ">".to_string() } else { format!("> {l}") }).collect::<Vec<_>>().join("\n"));
+                    out.push(
+                        body.lines()
+                            .map(|l| if l.is_empty() { ">".to_string() } else { format!("> {l}") })
+                            .collect::<Vec<_>>()
+                            .join("\n"),
+                    );
                 }
             }
             Tag::Pre => out.push(self.code_block(id)),
@@ -122,7 +120,8 @@ impl<'a> Md<'a> {
     }
 
     fn list(&self, id: NodeId, ordered: bool) -> Option<String> {
-        let mut n: i64 = self.doc.attr(id, "start").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
+        let mut n: i64 =
+            self.doc.attr(id, "start").and_then(|s| s.trim().parse().ok()).unwrap_or(1);
         let mut items = Vec::new();
         for c in self.kept_children(id) {
             let mut inner = Vec::new();
@@ -131,7 +130,8 @@ impl<'a> Md<'a> {
                 Kind::Element(t @ (Tag::Ul | Tag::Ol)) => {
                     // A list directly inside a list (invalid but common): nest it under the
                     // previous item.
-                    if let (Some(sub), Some(last)) = (self.list(c, t == Tag::Ol), items.last_mut()) {
+                    if let (Some(sub), Some(last)) = (self.list(c, t == Tag::Ol), items.last_mut())
+                    {
                         let last: &mut String = last;
                         last.push('\n');
                         last.push_str(&indent(&sub, 2));
@@ -193,7 +193,9 @@ impl<'a> Md<'a> {
                 }
                 for cls in v.split_whitespace() {
                     let cls = cls.to_ascii_lowercase();
-                    for prefix in ["language-", "lang-", "highlight-source-", "highlight-", "brush:"] {
+                    for prefix in
+                        ["language-", "lang-", "highlight-source-", "highlight-", "brush:"]
+                    {
                         if let Some(l) = cls.strip_prefix(prefix) {
                             if is_lang(l) {
                                 return Some(l.to_string());
@@ -228,7 +230,16 @@ impl<'a> Md<'a> {
         let end = self.doc.subtree_end(t);
         for i in t + 1..end {
             match self.doc.tag(i) {
-                Some(Tag::Table | Tag::Ul | Tag::Ol | Tag::Blockquote | Tag::Pre | Tag::H1 | Tag::H2 | Tag::H3) => return false,
+                Some(
+                    Tag::Table
+                    | Tag::Ul
+                    | Tag::Ol
+                    | Tag::Blockquote
+                    | Tag::Pre
+                    | Tag::H1
+                    | Tag::H2
+                    | Tag::H3,
+                ) => return false,
                 Some(Tag::P | Tag::Div) if self.doc.text_content(i).len() > 400 => return false,
                 _ => {}
             }
@@ -267,7 +278,12 @@ impl<'a> Md<'a> {
                 let mut s = String::new();
                 self.inline_children(c, &mut s);
                 let cell = s.split_whitespace().collect::<Vec<_>>().join(" ").replace('|', "\\|");
-                let span: usize = self.doc.attr(c, "colspan").and_then(|v| v.trim().parse().ok()).unwrap_or(1).clamp(1, 50);
+                let span: usize = self
+                    .doc
+                    .attr(c, "colspan")
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(1)
+                    .clamp(1, 50);
                 row.push(cell);
                 for _ in 1..span {
                     row.push(String::new());
@@ -276,7 +292,9 @@ impl<'a> Md<'a> {
             if row.is_empty() {
                 continue;
             }
-            if rows.len() == header_rows && (all_th || self.doc.tag(self.doc.node(i).parent) == Some(Tag::Thead)) {
+            if rows.len() == header_rows
+                && (all_th || self.doc.tag(self.doc.node(i).parent) == Some(Tag::Thead))
+            {
                 header_rows += 1;
             }
             rows.push(row);
@@ -316,7 +334,13 @@ impl<'a> Md<'a> {
             }
             Tag::Img => {
                 if let Some(src) = image_src(self.doc, id, self.base) {
-                    let alt = self.doc.attr(id, "alt").unwrap_or("").split_whitespace().collect::<Vec<_>>().join(" ");
+                    let alt = self
+                        .doc
+                        .attr(id, "alt")
+                        .unwrap_or("")
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" ");
                     space_before(buf);
                     buf.push_str(&format!("![{}]({})", escape(&alt), url_text(&src)));
                 }
@@ -385,7 +409,9 @@ impl<'a> Md<'a> {
 
 /// Language names are short identifiers; anything else is a styling class.
 fn is_lang(l: &str) -> bool {
-    !l.is_empty() && l.len() <= 20 && l.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '-' | '_' | '.'))
+    !l.is_empty()
+        && l.len() <= 20
+        && l.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '#' | '-' | '_' | '.'))
 }
 
 fn space_before(buf: &mut String) {
@@ -434,7 +460,11 @@ fn escape_word(w: &str, line_start: bool) -> String {
         if out.starts_with(['#', '>', '-', '+', '=']) {
             out.insert(0, '\\');
         } else if let Some(pos) = out.find(['.', ')']) {
-            if pos > 0 && pos <= 9 && out[..pos].bytes().all(|b| b.is_ascii_digit()) && pos + 1 == out.len() {
+            if pos > 0
+                && pos <= 9
+                && out[..pos].bytes().all(|b| b.is_ascii_digit())
+                && pos + 1 == out.len()
+            {
                 out.insert(pos, '\\');
             }
         }

@@ -58,7 +58,11 @@ pub fn metadata(doc: &Document, base: Option<&Url>) -> Metadata {
                 m.title = Some(doc.text_content(i)).filter(|t| !t.is_empty());
             }
             Some(Tag::Html) => {
-                m.language = doc.attr(i, "lang").or_else(|| doc.attr(i, "xml:lang")).map(|l| l.trim().to_string()).filter(|l| !l.is_empty());
+                m.language = doc
+                    .attr(i, "lang")
+                    .or_else(|| doc.attr(i, "xml:lang"))
+                    .map(|l| l.trim().to_string())
+                    .filter(|l| !l.is_empty());
             }
             Some(Tag::Meta) => {
                 let content = doc.attr(i, "content").map(str::trim).unwrap_or("");
@@ -75,7 +79,9 @@ pub fn metadata(doc: &Document, base: Option<&Url>) -> Metadata {
                     named.entry(key).or_insert_with(|| content.to_string());
                 } else if let Some(h) = doc.attr(i, "http-equiv") {
                     if h.eq_ignore_ascii_case("content-language") && !content.is_empty() {
-                        named.entry("content-language".into()).or_insert_with(|| content.to_string());
+                        named
+                            .entry("content-language".into())
+                            .or_insert_with(|| content.to_string());
                     }
                 }
                 if let Some(p) = doc.attr(i, "itemprop") {
@@ -97,19 +103,28 @@ pub fn metadata(doc: &Document, base: Option<&Url>) -> Metadata {
                     }
                 }
             }
-            Some(Tag::Script) if doc.attr(i, "type").is_some_and(|t| t.to_ascii_lowercase().contains("ld+json")) => {
+            Some(Tag::Script)
+                if doc
+                    .attr(i, "type")
+                    .is_some_and(|t| t.to_ascii_lowercase().contains("ld+json")) =>
+            {
                 let raw = doc.text_content_raw(i);
                 if let Ok(v) = serde_json::from_str::<Value>(raw.trim()) {
                     m.json_ld.push(v);
                 }
             }
             Some(Tag::Time) if first_time.is_none() => {
-                first_time = doc.attr(i, "datetime").map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
+                first_time =
+                    doc.attr(i, "datetime").map(|d| d.trim().to_string()).filter(|d| !d.is_empty());
             }
             Some(_) => {
                 if let Some(p) = doc.attr(i, "itemprop") {
                     if matches!(p, "datePublished" | "dateModified" | "author" | "name") {
-                        let v = doc.attr(i, "datetime").or_else(|| doc.attr(i, "content")).map(str::to_string).unwrap_or_else(|| doc.text_content(i));
+                        let v = doc
+                            .attr(i, "datetime")
+                            .or_else(|| doc.attr(i, "content"))
+                            .map(str::to_string)
+                            .unwrap_or_else(|| doc.text_content(i));
                         itemprops.entry(p.to_string()).or_insert(v);
                     }
                 }
@@ -122,7 +137,8 @@ pub fn metadata(doc: &Document, base: Option<&Url>) -> Metadata {
     if m.title.is_none() {
         m.title = get("og:title");
     }
-    m.description = get("description").or_else(|| get("og:description")).or_else(|| get("twitter:description"));
+    m.description =
+        get("description").or_else(|| get("og:description")).or_else(|| get("twitter:description"));
     if m.language.is_none() {
         m.language = get("content-language").or_else(|| get("og:locale"));
     }
@@ -134,16 +150,33 @@ pub fn metadata(doc: &Document, base: Option<&Url>) -> Metadata {
     m.date_published = get("article:published_time")
         .or_else(|| ld_string(&ld, "datePublished"))
         .or_else(|| itemprops.get("datePublished").cloned())
-        .or_else(|| ["date", "pubdate", "publish-date", "publish_date", "dc.date", "dc.date.issued", "dcterms.date", "sailthru.date", "parsely-pub-date"].iter().find_map(|k| get(k)))
+        .or_else(|| {
+            [
+                "date",
+                "pubdate",
+                "publish-date",
+                "publish_date",
+                "dc.date",
+                "dc.date.issued",
+                "dcterms.date",
+                "sailthru.date",
+                "parsely-pub-date",
+            ]
+            .iter()
+            .find_map(|k| get(k))
+        })
         .or(first_time);
     m.date_modified = get("article:modified_time")
         .or_else(|| get("og:updated_time"))
         .or_else(|| ld_string(&ld, "dateModified"))
         .or_else(|| itemprops.get("dateModified").cloned())
         .or_else(|| get("last-modified"));
-    m.site_name = get("og:site_name").or_else(|| get("application-name")).or_else(|| ld_publisher(&ld));
+    m.site_name =
+        get("og:site_name").or_else(|| get("application-name")).or_else(|| ld_publisher(&ld));
     m.keywords = get("keywords");
-    m.favicon = icon.map(|(_, h)| h).or_else(|| base.and_then(|b| b.join("/favicon.ico").ok()).map(String::from));
+    m.favicon = icon
+        .map(|(_, h)| h)
+        .or_else(|| base.and_then(|b| b.join("/favicon.ico").ok()).map(String::from));
     m
 }
 

@@ -52,15 +52,23 @@ struct Compiled<'s> {
     nested: Option<Vec<Compiled<'s>>>,
 }
 
-fn compile(fields: &BTreeMap<String, Field>, depth: usize) -> Result<Vec<Compiled<'_>>, ExtractError> {
+fn compile(
+    fields: &BTreeMap<String, Field>,
+    depth: usize,
+) -> Result<Vec<Compiled<'_>>, ExtractError> {
     if depth > MAX_SCHEMA_DEPTH {
-        return Err(ExtractError::InvalidSchema { reason: format!("fields nest deeper than {MAX_SCHEMA_DEPTH} levels") });
+        return Err(ExtractError::InvalidSchema {
+            reason: format!("fields nest deeper than {MAX_SCHEMA_DEPTH} levels"),
+        });
     }
     fields
         .iter()
         .map(|(name, field)| {
-            let selector = Selector::parse(&field.selector)
-                .map_err(|e| ExtractError::InvalidSelector { selector: field.selector.clone(), reason: e.to_string() })?;
+            let selector =
+                Selector::parse(&field.selector).map_err(|e| ExtractError::InvalidSelector {
+                    selector: field.selector.clone(),
+                    reason: e.to_string(),
+                })?;
             let nested = field.fields.as_ref().map(|f| compile(f, depth + 1)).transpose()?;
             Ok(Compiled { name, selector, field, nested })
         })
@@ -76,11 +84,15 @@ fn fill(fields: &[Compiled], scope: ElementRef, base: Option<&Url>) -> Value {
             }
             match f.field.attr.as_deref() {
                 Some(a) => match el.value().attr(a) {
-                    Some(v) if matches!(a, "href" | "src") => resolve(base, v).map(Value::String).unwrap_or(Value::Null),
+                    Some(v) if matches!(a, "href" | "src") => {
+                        resolve(base, v).map(Value::String).unwrap_or(Value::Null)
+                    }
                     Some(v) => Value::String(v.to_string()),
                     None => Value::Null,
                 },
-                None => Value::String(el.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" ")),
+                None => Value::String(
+                    el.text().collect::<String>().split_whitespace().collect::<Vec<_>>().join(" "),
+                ),
             }
         };
         let v = if f.field.multiple {

@@ -70,7 +70,7 @@ impl TextOut {
 
 fn walk(doc: &Document, sel: &Selection, id: NodeId, out: &mut TextOut, pre: bool) {
     for c in doc.children(id) {
-        if !sel.keeps(c) {
+        if !sel.keeps(c) || c == sel.headline {
             continue;
         }
         match doc.node(c).kind {
@@ -97,7 +97,15 @@ fn element(doc: &Document, sel: &Selection, id: NodeId, tag: Tag, out: &mut Text
         _ => {}
     }
     let level = match tag {
-        Tag::P | Tag::Blockquote | Tag::Pre | Tag::Table | Tag::Ul | Tag::Ol | Tag::Dl | Tag::Figure | Tag::Hr => 3,
+        Tag::P
+        | Tag::Blockquote
+        | Tag::Pre
+        | Tag::Table
+        | Tag::Ul
+        | Tag::Ol
+        | Tag::Dl
+        | Tag::Figure
+        | Tag::Hr => 3,
         t if t.is_heading() => 3,
         Tag::Td | Tag::Th => 0,
         t if t.is_block() => 2,
@@ -113,7 +121,10 @@ fn element(doc: &Document, sel: &Selection, id: NodeId, tag: Tag, out: &mut Text
             item_start = Some((before, out.buf.len()));
         }
         // Cells after the first of their row are separated by a bar.
-        Tag::Td | Tag::Th if doc.node(id).parent != crate::dom::NONE && doc.node(doc.node(id).parent).first_child != id => {
+        Tag::Td | Tag::Th
+            if doc.node(id).parent != crate::dom::NONE
+                && doc.node(doc.node(id).parent).first_child != id =>
+        {
             out.brk(1);
             out.raw("|");
             out.brk(1);

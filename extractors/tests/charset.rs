@@ -3,7 +3,11 @@
 use ace_extractors::{extract, Input, Options, OutputFormat};
 
 fn text_of(bytes: &[u8], content_type: Option<&str>) -> String {
-    let opts = Options { formats: vec![OutputFormat::Text], only_main_content: false, ..Options::default() };
+    let opts = Options {
+        formats: vec![OutputFormat::Text],
+        only_main_content: false,
+        ..Options::default()
+    };
     extract(&Input { bytes, content_type, base_url: None }, &opts).unwrap().text.unwrap()
 }
 
@@ -25,13 +29,20 @@ fn shift_jis_from_meta_and_from_header() {
     // The same bytes with no meta: the HTTP header names the charset.
     let mut bare = b"<html><body>".to_vec();
     bare.extend_from_slice(&sjis);
-    assert_eq!(text_of(&bare, Some("text/html; charset=shift_jis")), "日本語のテキストです。文字化けしないこと。");
+    assert_eq!(
+        text_of(&bare, Some("text/html; charset=shift_jis")),
+        "日本語のテキストです。文字化けしないこと。"
+    );
 }
 
 #[test]
 fn undeclared_legacy_text_is_guessed() {
-    let (latin1, _, _) = encoding_rs::WINDOWS_1252.encode("<p>Die Straße führt über die Brücke nach Köln, schön und grün.</p>");
-    assert_eq!(text_of(&latin1, None), "Die Straße führt über die Brücke nach Köln, schön und grün.");
+    let (latin1, _, _) = encoding_rs::WINDOWS_1252
+        .encode("<p>Die Straße führt über die Brücke nach Köln, schön und grün.</p>");
+    assert_eq!(
+        text_of(&latin1, None),
+        "Die Straße führt über die Brücke nach Köln, schön und grün."
+    );
 }
 
 #[test]

@@ -3,14 +3,25 @@
 use ace_extractors::{extract, Input, Options, OutputFormat};
 
 fn md(html: &str) -> String {
-    let input = Input { bytes: html.as_bytes(), content_type: None, base_url: Some("https://example.com/docs/page.html") };
-    let opts = Options { formats: vec![OutputFormat::Markdown], only_main_content: false, ..Options::default() };
+    let input = Input {
+        bytes: html.as_bytes(),
+        content_type: None,
+        base_url: Some("https://example.com/docs/page.html"),
+    };
+    let opts = Options {
+        formats: vec![OutputFormat::Markdown],
+        only_main_content: false,
+        ..Options::default()
+    };
     extract(&input, &opts).expect("html extracts").markdown.expect("markdown requested")
 }
 
 #[test]
 fn headings_and_paragraphs() {
-    assert_eq!(md("<h1>Title</h1><p>First  para\ngraph.</p><h3>Sub <em>head</em></h3><p>Second.</p>"), "# Title\n\nFirst para graph.\n\n### Sub *head*\n\nSecond.");
+    assert_eq!(
+        md("<h1>Title</h1><p>First  para\ngraph.</p><h3>Sub <em>head</em></h3><p>Second.</p>"),
+        "# Title\n\nFirst para graph.\n\n### Sub *head*\n\nSecond."
+    );
 }
 
 #[test]
@@ -25,7 +36,10 @@ fn links_are_absolute_and_images_keep_alt() {
         md("<p>See <a href='../guide/'>the guide</a> and <a href='https://other.org/x?a=1'>this</a>.</p><p><img src='/img/cat.png' alt='A cat'></p>"),
         "See [the guide](https://example.com/guide/) and [this](https://other.org/x?a=1).\n\n![A cat](https://example.com/img/cat.png)"
     );
-    assert_eq!(md("<p><a href='/x'><img src='i.png' alt='logo'></a></p>"), "[![logo](https://example.com/docs/i.png)](https://example.com/x)");
+    assert_eq!(
+        md("<p><a href='/x'><img src='i.png' alt='logo'></a></p>"),
+        "[![logo](https://example.com/docs/i.png)](https://example.com/x)"
+    );
 }
 
 #[test]
@@ -36,7 +50,8 @@ fn nested_lists() {
 
 #[test]
 fn fenced_code_with_language() {
-    let html = "<pre><code class='language-rust'>fn main() {\n    println!(\"hi\");\n}\n</code></pre>";
+    let html =
+        "<pre><code class='language-rust'>fn main() {\n    println!(\"hi\");\n}\n</code></pre>";
     assert_eq!(md(html), "```rust\nfn main() {\n    println!(\"hi\");\n}\n```");
     assert_eq!(md("<pre>plain\n  indented</pre>"), "```\nplain\n  indented\n```");
     assert_eq!(md("<pre><code>has ``` inside</code></pre>"), "````\nhas ``` inside\n````");
@@ -52,12 +67,18 @@ fn tables_become_gfm() {
 
 #[test]
 fn blockquotes_and_rules() {
-    assert_eq!(md("<blockquote><p>quoted</p><p>twice</p></blockquote><hr><p>after</p>"), "> quoted\n>\n> twice\n\n---\n\nafter");
+    assert_eq!(
+        md("<blockquote><p>quoted</p><p>twice</p></blockquote><hr><p>after</p>"),
+        "> quoted\n>\n> twice\n\n---\n\nafter"
+    );
 }
 
 #[test]
 fn text_that_looks_like_markup_is_escaped() {
-    assert_eq!(md("<p>2 * 3 = 6 and snake_case</p><p>- not a list</p>"), "2 \\* 3 = 6 and snake\\_case\n\n\\- not a list");
+    assert_eq!(
+        md("<p>2 * 3 = 6 and snake_case</p><p>- not a list</p>"),
+        "2 \\* 3 = 6 and snake\\_case\n\n\\- not a list"
+    );
 }
 
 #[test]

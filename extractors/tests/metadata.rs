@@ -20,7 +20,10 @@ fn head_tags_opengraph_and_twitter() {
     assert_eq!(m.site_name.as_deref(), Some("Example News"));
     assert_eq!(m.favicon.as_deref(), Some("https://news.example.com/static/icon-32.png"));
     assert_eq!(m.open_graph.get("og:type").map(String::as_str), Some("article"));
-    assert_eq!(m.open_graph.get("og:image").map(String::as_str), Some("https://news.example.com/img/river.jpg"));
+    assert_eq!(
+        m.open_graph.get("og:image").map(String::as_str),
+        Some("https://news.example.com/img/river.jpg")
+    );
     assert_eq!(m.twitter_card.get("twitter:card").map(String::as_str), Some("summary_large_image"));
 }
 

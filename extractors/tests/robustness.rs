@@ -21,14 +21,22 @@ fn all_formats() -> Options {
 }
 
 fn run(bytes: &[u8]) -> Result<ace_extractors::Extracted, ExtractError> {
-    extract(&Input { bytes, content_type: None, base_url: Some("https://example.com/") }, &all_formats())
+    extract(
+        &Input { bytes, content_type: None, base_url: Some("https://example.com/") },
+        &all_formats(),
+    )
 }
 
 #[test]
 fn ten_thousand_deep_nesting_of_every_kind() {
-    for tag in ["div", "span", "ul><li", "blockquote", "b", "table><tr><td", "a href=x", "svg", "p"] {
+    for tag in ["div", "span", "ul><li", "blockquote", "b", "table><tr><td", "a href=x", "svg", "p"]
+    {
         let open = format!("<{tag}>");
-        let html = format!("<html><body>{}deep text here.{}<p>after</p></body></html>", open.repeat(10_000), "</div>".repeat(10_000));
+        let html = format!(
+            "<html><body>{}deep text here.{}<p>after</p></body></html>",
+            open.repeat(10_000),
+            "</div>".repeat(10_000)
+        );
         let t = Instant::now();
         let out = run(html.as_bytes()).expect("text input");
         assert!(t.elapsed() < Duration::from_secs(20), "{tag}: {:?}", t.elapsed());
@@ -60,12 +68,40 @@ fn fifty_megabyte_page_in_bounded_time() {
 #[test]
 fn malformed_markup_never_panics() {
     let cases = [
-        "", "<", "<<<>>>", "</", "</>", "<!", "<!--", "<!-->", "<?xml", "<a", "<a href", "<a href=", "<a href='", "<p =x>",
-        "<table><td><table><td></table>x", "</body></html><p>after end", "<li>orphan<li>items", "<svg><p>html in svg</svg>",
-        "<script>unterminated", "<style>", "<title>t", "<textarea><p>", "<plaintext><b>raw", "&#xFFFFFFFF;&#0;&bogus;&am",
-        "<math><mi><p>x</math>", "<select><option>a<option>b</select>", "<frameset><frame></frameset>", "<base href='::::'>",
-        "<a href='http://[::1'>bad url</a>", "<img src='http://%zz'>", "<pre><code class='language-'></code></pre>",
-        "<table><tr><td colspan=99999999>x</table>", "<ol start='-99999999999999999999'><li>x</ol>", "\u{0}\u{feff}<p>\u{0}x",
+        "",
+        "<",
+        "<<<>>>",
+        "</",
+        "</>",
+        "<!",
+        "<!--",
+        "<!-->",
+        "<?xml",
+        "<a",
+        "<a href",
+        "<a href=",
+        "<a href='",
+        "<p =x>",
+        "<table><td><table><td></table>x",
+        "</body></html><p>after end",
+        "<li>orphan<li>items",
+        "<svg><p>html in svg</svg>",
+        "<script>unterminated",
+        "<style>",
+        "<title>t",
+        "<textarea><p>",
+        "<plaintext><b>raw",
+        "&#xFFFFFFFF;&#0;&bogus;&am",
+        "<math><mi><p>x</math>",
+        "<select><option>a<option>b</select>",
+        "<frameset><frame></frameset>",
+        "<base href='::::'>",
+        "<a href='http://[::1'>bad url</a>",
+        "<img src='http://%zz'>",
+        "<pre><code class='language-'></code></pre>",
+        "<table><tr><td colspan=99999999>x</table>",
+        "<ol start='-99999999999999999999'><li>x</ol>",
+        "\u{0}\u{feff}<p>\u{0}x",
     ];
     for c in cases {
         let r = run(c.as_bytes());
@@ -99,9 +135,46 @@ fn binary_junk_is_rejected_or_empty() {
 #[test]
 fn random_tag_soup_never_panics() {
     let atoms = [
-        "<div>", "</div>", "<p>", "</p>", "<li>", "<ul>", "</ul>", "<table>", "<tr>", "<td>", "</table>", "<a href='/x'>", "</a>",
-        "<b>", "</i>", "<pre>", "</pre>", "<code>", "<h2>", "</h2>", "<script>", "</script>", "<!--", "-->", "text ", "&amp;", "&",
-        "<img src=a>", "<br>", "<svg>", "</svg>", "<noscript>", "<blockquote>", "<![CDATA[", "]]>", "\"", "'", "=", "<", ">",
+        "<div>",
+        "</div>",
+        "<p>",
+        "</p>",
+        "<li>",
+        "<ul>",
+        "</ul>",
+        "<table>",
+        "<tr>",
+        "<td>",
+        "</table>",
+        "<a href='/x'>",
+        "</a>",
+        "<b>",
+        "</i>",
+        "<pre>",
+        "</pre>",
+        "<code>",
+        "<h2>",
+        "</h2>",
+        "<script>",
+        "</script>",
+        "<!--",
+        "-->",
+        "text ",
+        "&amp;",
+        "&",
+        "<img src=a>",
+        "<br>",
+        "<svg>",
+        "</svg>",
+        "<noscript>",
+        "<blockquote>",
+        "<![CDATA[",
+        "]]>",
+        "\"",
+        "'",
+        "=",
+        "<",
+        ">",
     ];
     let mut state = 12345u64;
     for _ in 0..2000 {
