@@ -133,9 +133,16 @@ impl SqliteStore {
         // to every write on the single writer.
         // The writer never checkpoints: a commit that crossed the WAL threshold would pay the
         // checkpoint's fsync inside some API request. A background task checkpoints instead.
+        // Every connection is opened here, at start, and kept: each runs on a thread of its
+        // own, which takes the scheduling priority of the thread that opens it, and one
+        // opened later by a niced job thread (see `worker`) would serve API requests niced.
+        // A local file has nothing to gain from recycling connections anyway.
         let writer_options = options.clone().pragma("wal_autocheckpoint", "0");
         let pool = SqlitePoolOptions::new()
             .max_connections(1)
+            .min_connections(1)
+            .max_lifetime(None)
+            .idle_timeout(None)
             .test_before_acquire(false)
             .connect_with(writer_options)
             .await?;
@@ -148,6 +155,9 @@ impl SqliteStore {
         });
         let reader = SqlitePoolOptions::new()
             .max_connections(4)
+            .min_connections(4)
+            .max_lifetime(None)
+            .idle_timeout(None)
             .test_before_acquire(false)
             .connect_with(options)
             .await?;
