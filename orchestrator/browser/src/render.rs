@@ -19,7 +19,8 @@ use chromiumoxide::cdp::browser_protocol::network::{
     ResourceType, SetCookiesParams, SetExtraHttpHeadersParams, SetUserAgentOverrideParams,
 };
 use chromiumoxide::cdp::browser_protocol::page::{
-    CaptureScreenshotFormat, CaptureScreenshotParams, EventJavascriptDialogOpening, EventLifecycleEvent, HandleJavaScriptDialogParams, NavigateParams,
+    CaptureScreenshotFormat, CaptureScreenshotParams, EventFrameNavigated, EventJavascriptDialogOpening, EventLifecycleEvent, HandleJavaScriptDialogParams,
+    NavigateParams,
     PrintToPdfParams, Viewport as Clip,
 };
 use chromiumoxide::Page;
@@ -442,6 +443,9 @@ struct PageState {
     early_ends: std::collections::HashMap<String, Option<String>>,
     /// Statuses of responses whose request's start has not been processed yet.
     early_status: std::collections::HashMap<String, u16>,
+    /// The loaders of the documents the main frame committed, in order: one after the
+    /// requested navigation's is a client-side redirect (meta refresh, `location = …`).
+    main_loaders: Vec<String>,
 }
 
 /// A page being rendered under a deadline, failing fast if the browser or renderer dies.
@@ -490,7 +494,11 @@ impl Session {
         let quoted = serde_json::to_string(selector).unwrap_or_default();
         let expr = format!("(() => {{ try {{ return !!document.querySelector({quoted}); }} catch (e) {{ return 'bad'; }} }})()");
         loop {
-            let found: serde_json::Value = self.eval(expr.clone()).await?;
+            let found: serde_json::Value = match self.eval(expr.clone()).await {
+                // The page is being left (a client-side redirect): ask the next document.
+                Err(BrowserError::Cdp(reason)) if reason.contains("context") || reason.contains("navigated") => serde_json::Value::Null,
+                found => found?,
+            };
             if found == serde_json::Value::Bool(true) {
                 return Ok(());
             }
@@ -540,6 +548,55 @@ impl Session {
 
     fn inflight(&self) -> usize {
         self.state.borrow().inflight.len()
+    }
+
+    /// Waits for the navigation `loader` to reach `until`, following the client-side
+    /// redirects the page makes meanwhile (a script's `location.replace` before load, a
+    /// meta refresh), counted in `redirects`, up to [`MAX_CLIENT_REDIRECTS`]. Returns the
+    /// loader of the document arrived at.
+    async fn arrive(&self, mut loader: Option<String>, until: WaitUntil, redirects: &mut usize) -> Result<Option<String>, BrowserError> {
+        loop {
+            let redirect = self.redirected_from(loader.as_deref());
+            tokio::select! {
+                settled = self.settled(loader.clone(), until) => return settled.map(|()| loader),
+                next = redirect => {
+                    self.count_redirect(redirects).await?;
+                    loader = Some(next);
+                }
+            }
+        }
+    }
+
+    /// Counts one more client-side redirect; an error past [`MAX_CLIENT_REDIRECTS`].
+    async fn count_redirect(&self, redirects: &mut usize) -> Result<(), BrowserError> {
+        *redirects += 1;
+        if *redirects <= MAX_CLIENT_REDIRECTS {
+            return Ok(());
+        }
+        Err(BrowserError::Navigation {
+            url: self.page.url().await.ok().flatten().unwrap_or_default(),
+            reason: format!("the page redirected itself more than {MAX_CLIENT_REDIRECTS} times"),
+        })
+    }
+
+    /// Waits until the main frame commits a document after `loader`'s: a client-side
+    /// redirect. Pending for ever if none comes (or there is no loader to follow).
+    async fn redirected_from(&self, loader: Option<&str>) -> String {
+        let Some(loader) = loader else { return std::future::pending().await };
+        let mut rx = self.state.clone();
+        loop {
+            {
+                let s = rx.borrow_and_update();
+                if let Some(at) = s.main_loaders.iter().position(|l| l == loader) {
+                    if let Some(next) = s.main_loaders.get(at + 1..).and_then(|rest| rest.last()) {
+                        return next.clone();
+                    }
+                }
+            }
+            if rx.changed().await.is_err() {
+                return std::future::pending().await;
+            }
+        }
     }
 }
 
@@ -602,13 +659,15 @@ async fn render_on(
         WaitUntil::DomContentLoaded => "DOMContentLoaded".to_owned(),
         WaitUntil::NetworkIdle => "networkidle".to_owned(),
     };
-    match session.step(&awaited, session.settled(loader, req.wait_until)).await {
+    let mut redirects = 0;
+    let arrived = session.step(&awaited, session.arrive(loader, req.wait_until, &mut redirects)).await;
+    let mut loader = match arrived {
         Err(BrowserError::Timeout { after, .. }) if req.wait_until == WaitUntil::NetworkIdle => {
             let n = session.inflight();
             return Err(BrowserError::Timeout { awaited: format!("networkidle ({n} requests still in flight)"), after });
         }
         r => r?,
-    }
+    };
     if let Some(sel) = &req.wait_for_selector {
         session.step(&format!("selector {sel:?}"), session.selector_appears(sel)).await?;
     }
@@ -616,24 +675,28 @@ async fn render_on(
         run_action(&session, index, action).await?;
     }
 
-    // Serialising a large DOM costs; only the content output needs it.
-    let html: String = match output {
-        Output::Content | Output::ContentAndScreenshot(_) => {
-            session
-                .step("the page's HTML", session.eval(
-                    "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + (document.documentElement ? document.documentElement.outerHTML : '')".into(),
-                ))
-                .await?
-        }
-        Output::Screenshot(_) | Output::Pdf(_) => String::new(),
-    };
-    let (bytes, content_type) = match output {
-        Output::Content => (None, "text/html; charset=utf-8"),
-        Output::Screenshot(s) | Output::ContentAndScreenshot(s) => {
-            let image = session.step("the screenshot", take_screenshot(&session.page, s)).await?;
-            (Some(image), s.format.content_type())
-        }
-        Output::Pdf(p) => (Some(session.step("the PDF", print_pdf(&session.page, p)).await?), "application/pdf"),
+    // A page may send itself elsewhere once loaded (a meta refresh, `location = …`): a
+    // screenshot or HTML taken then would hang or show the page being left. Such a redirect
+    // is followed like the navigation, with the same wait, and the output taken again.
+    let (html, bytes, content_type) = loop {
+        let redirect = session.redirected_from(loader.as_deref());
+        let next = tokio::select! {
+            produced = produce(&session, output) => match produced {
+                // A command that met the page being left fails; the redirect follows at once.
+                Err(BrowserError::Cdp(reason)) => {
+                    let redirect = session.redirected_from(loader.as_deref());
+                    match tokio::time::timeout(Duration::from_secs(1), redirect).await {
+                        Ok(next) => next,
+                        Err(_) => return Err(BrowserError::Cdp(reason)),
+                    }
+                }
+                produced => break produced?,
+            },
+            next = redirect => next,
+        };
+        session.count_redirect(&mut redirects).await?;
+        let awaited = format!("{awaited} after a client-side redirect");
+        loader = session.step(&awaited, session.arrive(Some(next), req.wait_until, &mut redirects)).await?;
     };
     // Each CDP event kind arrives on its own stream, so a request's end can be processed
     // after the page's load event: give requests still in flight a moment to record it.
@@ -666,6 +729,33 @@ async fn render_on(
         bytes,
         content_type,
     })
+}
+
+/// Client-side redirects a render follows before giving up on the page.
+const MAX_CLIENT_REDIRECTS: usize = 5;
+
+/// Takes the output from the page as it is: its HTML (only the content output needs it:
+/// serialising a large DOM costs), and the screenshot or PDF.
+async fn produce(session: &Session, output: &Output) -> Result<(String, Option<Vec<u8>>, &'static str), BrowserError> {
+    let html: String = match output {
+        Output::Content | Output::ContentAndScreenshot(_) => {
+            session
+                .step("the page's HTML", session.eval(
+                    "(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : '') + (document.documentElement ? document.documentElement.outerHTML : '')".into(),
+                ))
+                .await?
+        }
+        Output::Screenshot(_) | Output::Pdf(_) => String::new(),
+    };
+    let (bytes, content_type) = match output {
+        Output::Content => (None, "text/html; charset=utf-8"),
+        Output::Screenshot(s) | Output::ContentAndScreenshot(s) => {
+            let image = session.step("the screenshot", take_screenshot(&session.page, s)).await?;
+            (Some(image), s.format.content_type())
+        }
+        Output::Pdf(p) => (Some(session.step("the PDF", print_pdf(&session.page, p)).await?), "application/pdf"),
+    };
+    Ok((html, bytes, content_type))
 }
 
 /// Opens a page in the lease's context, configured per the request, with its event tasks.
@@ -731,6 +821,7 @@ async fn open(
         log_index: std::collections::HashMap::new(),
         early_ends: std::collections::HashMap::new(),
         early_status: std::collections::HashMap::new(),
+        main_loaders: Vec::new(),
     };
     let (tx, rx) = watch::channel(initial);
     let renderer_crashed = CancellationToken::new();
@@ -753,9 +844,13 @@ async fn track_events(page: &Page, tx: watch::Sender<PageState>, crashed: Cancel
     let mut failed = page.event_listener::<EventLoadingFailed>().await?;
     let mut responses = page.event_listener::<EventResponseReceived>().await?;
     let mut crashes = page.event_listener::<EventTargetCrashed>().await?;
+    let mut navigated = page.event_listener::<EventFrameNavigated>().await?;
     Ok(tokio::spawn(async move {
         loop {
             tokio::select! {
+                Some(e) = navigated.next() => if e.frame.parent_id.is_none() {
+                    tx.send_modify(|s| s.main_loaders.push(e.frame.loader_id.inner().clone()));
+                },
                 Some(e) = lifecycle.next() => tx.send_modify(|s| match e.name.as_str() {
                     "DOMContentLoaded" => { s.dom_loaders.insert(e.loader_id.inner().clone()); }
                     "load" => { s.load_loaders.insert(e.loader_id.inner().clone()); }

@@ -32,6 +32,37 @@ async fn content_that_only_javascript_creates_is_rendered() {
 }
 
 #[tokio::test]
+async fn pages_that_redirect_themselves_once_loaded_are_followed() {
+    let site = common::fixtures().await;
+    let pool = common::pool(|_| {});
+    // A meta refresh: the screenshot used to wait on the page being left until the timeout.
+    let started = Instant::now();
+    let moved: ScreenshotRequest = serde_json::from_value(json!({"url": format!("{site}/moved"), "timeout": 15000})).unwrap();
+    let shot = render::screenshot(&pool, &moved, OPEN).await;
+    let (png, _) = shot.unwrap_or_else(|e| panic!("screenshot of a moved page: {e:?}"));
+    assert!(png.starts_with(b"\x89PNG"));
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    let page = render::content(&pool, &req(json!({"url": format!("{site}/moved"), "waitForSelector": "#late"})), OPEN).await.unwrap();
+    assert!(page.html.contains("rendered by javascript"), "{}", page.html);
+    assert_eq!(page.final_url, format!("{site}/js"));
+    // `location.replace` from a script, with the default wait.
+    let page = render::content(&pool, &req(json!({"url": format!("{site}/moved-by-script")})), OPEN).await.unwrap();
+    assert_eq!(page.final_url, format!("{site}/page/7"));
+    assert!(page.html.contains("<h1>Page 7</h1>"), "{}", page.html);
+    // Pages that send the browser on and on: followed up to a limit, then given up on with a
+    // clear error, unless a capture lands between two of them first. Never the timeout.
+    let chain: ScreenshotRequest = serde_json::from_value(json!({"url": format!("{site}/chain/0"), "timeout": 15000})).unwrap();
+    let started = Instant::now();
+    match render::screenshot(&pool, &chain, OPEN).await {
+        Ok((png, _)) => assert!(png.starts_with(b"\x89PNG")),
+        Err(BrowserError::Navigation { reason, .. }) => assert!(reason.contains("redirected itself more than 5 times"), "{reason}"),
+        Err(other) => panic!("a chain of redirects: {other:?}"),
+    }
+    assert!(started.elapsed() < Duration::from_secs(10), "took {:?}", started.elapsed());
+    pool.shutdown().await;
+}
+
+#[tokio::test]
 async fn networkidle_on_a_page_that_never_goes_quiet_times_out_cleanly() {
     let site = common::fixtures().await;
     let pool = common::pool(|_| {});

@@ -24,6 +24,13 @@ pub async fn fixtures() -> String {
             Html("<html><body><h1 id=slow>slow page</h1></body></html>")
         }))
         .route("/alert", get(|| async { Html(ALERT_PAGE) }))
+        // Pages that send the browser elsewhere as soon as they load, as moved pages do.
+        .route("/moved", get(|| async { Html(r#"<html><head><meta http-equiv="refresh" content="0; URL=/js"></head><body>Redirecting...</body></html>"#) }))
+        .route("/moved-by-script", get(|| async { Html("<html><body>Redirecting...<script>location.replace('/page/7')</script></body></html>") }))
+        // Each sends the browser on to the next as soon as it has loaded.
+        .route("/chain/{n}", get(|axum::extract::Path(n): axum::extract::Path<u32>| async move {
+            Html(format!(r#"<html><head><meta http-equiv="refresh" content="0; URL=/chain/{}"></head><body>{n}</body></html>"#, n + 1))
+        }))
         .route("/heavy", get(|| async { Html(heavy_page()) }))
         .route("/form", get(|| async { Html(FORM_PAGE) }))
         .route("/image", get(|| async { Html(IMAGE_PAGE) }))
