@@ -105,8 +105,8 @@ async fn scrape_answers_documents_in_both_versions_and_errors_in_firecrawls_shap
     assert_eq!(r.status(), 400);
     assert_eq!(r.json::<Value>().await.unwrap()["success"], false);
     // A refused connection is the page's error, not a hang.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": format!("http://{closed}/") })).await;
+    let closed = ace_fixtures::ClosedPort::new();
+    let (status, out) = post(&svc, &key, "/v2/scrape", json!({ "url": format!("http://{}/", closed.addr) })).await;
     assert_eq!(status, 502, "{out}");
     assert_eq!(out["success"], false);
 }
@@ -213,8 +213,8 @@ async fn batch_scrapes_list_invalid_urls_and_read_back_like_crawls() {
     let site = FixtureServer::start().await;
     let svc = Service::start(dir.path(), &[]);
     let (_, key) = svc.tenant("pro").await;
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap();
-    let urls = json!([site.url("/page/one"), site.url("/page/two"), "not a url", format!("http://{closed}/"), site.url("/page/three")]);
+    let closed = ace_fixtures::ClosedPort::new();
+    let urls = json!([site.url("/page/one"), site.url("/page/two"), "not a url", format!("http://{}/", closed.addr), site.url("/page/three")]);
     let hook = json!({ "url": site.url("/webhook"), "events": ["started", "page"] });
     let (status, out) = post(&svc, &key, "/v2/batch/scrape", json!({ "urls": urls, "formats": ["markdown"], "origin": "python-sdk@4", "webhook": hook })).await;
     assert_eq!(status, 200, "{out}");
@@ -232,7 +232,7 @@ async fn batch_scrapes_list_invalid_urls_and_read_back_like_crawls() {
     assert_eq!(titles, ["Page one", "Page two", "Page three"], "{done}");
     let (_, errors) = get(&svc, &key, &format!("/v2/batch/scrape/{id}/errors")).await;
     assert_eq!(errors["errors"].as_array().unwrap().len(), 1, "{errors}");
-    assert_eq!(errors["errors"][0]["url"], format!("http://{closed}/"));
+    assert_eq!(errors["errors"][0]["url"], format!("http://{}/", closed.addr));
     let (_, usage) = svc.get_json(&key, "/v1/usage").await;
     assert_eq!(usage["usage"]["pages_fetched"], 3, "each scraped page is billed once: {usage}");
     // The webhook asked for the start and the pages, not the end: a page event per URL, the

@@ -389,8 +389,8 @@ async fn network_errors_are_retried_with_backoff_until_success() {
     assert_eq!(statuses, ["failed", "failed", "succeeded"]);
 
     // A target that never answers fails for good after max_attempts, with the reason.
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
-    let id = svc.submit_ok(&key, json!({ "kind": "scrape", "url": format!("http://127.0.0.1:{port}/") })).await;
+    let closed = ace_fixtures::ClosedPort::new();
+    let id = svc.submit_ok(&key, json!({ "kind": "scrape", "url": format!("http://127.0.0.1:{}/", closed.port()) })).await;
     let doc = svc.wait_status(&key, &id, &["succeeded", "failed"], MINUTE).await;
     assert_eq!(doc["status"], "failed");
     assert_eq!(doc["attempts"], 3);

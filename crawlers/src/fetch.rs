@@ -362,9 +362,8 @@ mod tests {
 
     #[tokio::test]
     async fn refused_connection_is_a_retryable_network_error() {
-        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-        let port = listener.local_addr().unwrap().port();
-        drop(listener);
+        let closed = ace_fixtures::ClosedPort::new();
+        let port = closed.port();
         let fetcher = HttpFetcher::new(loopback_only(), FetchOptions::default()).unwrap();
         let url = Url::parse(&format!("http://127.0.0.1:{port}/")).unwrap();
         let err = fetcher.fetch(&url, &FetchOptions::default()).await.unwrap_err();

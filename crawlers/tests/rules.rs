@@ -166,12 +166,12 @@ async fn non_html_can_be_skipped_without_downloading_it() {
 
 #[tokio::test]
 async fn bad_start_urls_fail_their_page_clearly() {
-    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let closed = ace_fixtures::ClosedPort::new();
     let site = FixtureServer::start_crawl_site(CrawlSiteConfig::default()).await;
     for (start, code) in [
         ("ftp://127.0.0.1/".to_owned(), "target_forbidden"),
         ("http://no-such-host.invalid/".to_owned(), "dns_failure"),
-        (format!("http://127.0.0.1:{closed}/"), "network_error"),
+        (format!("http://127.0.0.1:{}/", closed.port()), "network_error"),
         // TLS to a plain-HTTP server: the handshake fails.
         (format!("https://{}/", site.addr), "network_error"),
     ] {
