@@ -30,7 +30,9 @@ trap cleanup EXIT
 cargo_flags=()
 [ "$PROFILE" = release ] && cargo_flags=(--release)
 target_dir="$ROOT/target/$([ "$PROFILE" = release ] && echo release || echo debug)"
-(cd "$ROOT" && nice -n 10 cargo build -q "${cargo_flags[@]}" -p ace-web -p ace-browser --example bench)
+# Two builds: `--example` in one command would limit it to the example, leaving ace-web stale.
+(cd "$ROOT" && nice -n 10 cargo build -q "${cargo_flags[@]}" -p ace-web --bin ace-web)
+(cd "$ROOT" && nice -n 10 cargo build -q "${cargo_flags[@]}" -p ace-browser --example bench)
 ACE="$target_dir/ace-web"
 BENCH="$target_dir/examples/bench"
 
@@ -68,6 +70,9 @@ echo "== $N pages of the Rust book, concurrency $C, $(nproc) cores, load $(cut -
 curl -sf -XPOST "$BASE/v1/screenshot" -H "Authorization: Bearer $KEY" -H 'content-type: application/json' -d "{\"url\":\"$(head -1 "$WORK/urls.txt")\"}" -o /dev/null
 POOL=$("$BENCH" http "$BASE" "$KEY" "$C" "$WORK/urls.txt")
 echo "pool   $POOL"
+# The same render path in the bench's own process: what the HTTP hop and the service cost.
+INPROC=$("$BENCH" pool "$CHROMIUM" "$C" "$WORK/urls.txt")
+echo "inproc $INPROC"
 
 BARE=$("$BENCH" bare "$CHROMIUM" "$C" "$WORK/urls.txt")
 echo "bare   $BARE"
@@ -93,10 +98,10 @@ COLD=$(python3 -c "s=$end-$start; print(f'mode=cold concurrency=$C pages=$N ok=$
 echo "cold   $COLD"
 
 rate() { sed -n 's/.*pages_per_sec=\([0-9.]*\).*/\1/p' <<<"$1"; }
-python3 - "$(rate "$POOL")" "$(rate "$BARE")" "$(rate "$COLD")" "$(rate "$BARECTX")" <<'PY'
+python3 - "$(rate "$POOL")" "$(rate "$BARE")" "$(rate "$COLD")" "$(rate "$BARECTX")" "$(rate "$INPROC")" <<'PY'
 import sys
-pool, bare, cold, barectx = map(float, sys.argv[1:])
-print(f"pool {pool:.2f} pages/s | bare chromiumoxide {bare:.2f} | bare + fresh context per page {barectx:.2f} | cold chromium {cold:.2f}")
+pool, bare, cold, barectx, inproc = map(float, sys.argv[1:])
+print(f"pool {pool:.2f} pages/s (in process {inproc:.2f}) | bare chromiumoxide {bare:.2f} | bare + fresh context per page {barectx:.2f} | cold chromium {cold:.2f}")
 print(f"pool vs cold: {pool/cold:.1f}x (target >= 4x); pool vs bare: {100*pool/bare:.0f}% (target >= 85%); pool vs bare+context: {100*pool/barectx:.0f}%")
 PY
 

@@ -1,9 +1,11 @@
 //! Load generator for `bench/render.sh`: screenshots a list of URLs at a given concurrency,
 //! either through ace-web's `POST /v1/screenshot` (`http` mode, sampling `/v1/pool` memory) or
-//! with a bare chromiumoxide loop in one warm browser (`bare` mode, the upper bound).
+//! with a bare chromiumoxide loop in one warm browser (`bare` mode, the upper bound), or through
+//! the pool in this process (`pool` mode: the render path without the HTTP hop).
 //!
 //! ```text
 //! bench http <base-url> <api-key> <concurrency> <urls-file>
+//! bench pool <chromium> <concurrency> <urls-file>
 //! bench bare <chromium> <concurrency> <urls-file>
 //! bench bare-ctx <chromium> <concurrency> <urls-file>   (a fresh incognito context per page)
 //! ```
@@ -54,11 +56,13 @@ where
 
 #[tokio::main]
 async fn main() {
+    let _ = tracing_subscriber::fmt().with_env_filter(tracing_subscriber::EnvFilter::from_default_env()).with_writer(std::io::stderr).try_init();
     let args: Vec<String> = std::env::args().collect();
     match args.get(1).map(String::as_str) {
         Some("http") => http(&args[2], &args[3], args[4].parse().unwrap(), &args[5]).await,
         Some("bare") => bare(&args[2], args[3].parse().unwrap(), &args[4], false).await,
         Some("bare-ctx") => bare(&args[2], args[3].parse().unwrap(), &args[4], true).await,
+        Some("pool") => pooled(&args[2], args[3].parse().unwrap(), &args[4]).await,
         _ => {
             eprintln!("usage: bench http <base-url> <api-key> <concurrency> <urls-file> | bench bare <chromium> <concurrency> <urls-file>");
             std::process::exit(2);
@@ -168,4 +172,27 @@ async fn bare(chromium: &str, concurrency: usize, file: &str, isolate: bool) {
         let _ = browser.wait().await;
     }
     pump.abort();
+}
+
+/// The pool in this process, rendering as `/v1/screenshot` does, without the HTTP hop.
+async fn pooled(chromium: &str, concurrency: usize, file: &str) {
+    let list = urls(file);
+    let n = list.len();
+    let pool = ace_browser::Pool::start(ace_browser::PoolConfig { executable: chromium.into(), ..Default::default() }).unwrap();
+    let warm: ace_browser::render::ScreenshotRequest = serde_json::from_value(serde_json::json!({ "url": list[0] })).unwrap();
+    let _ = ace_browser::render::screenshot(&pool, &warm, ace_crawlers::FetchGuard::allow_all()).await;
+    let shared = pool.clone();
+    let (ok, took) = drive(list, concurrency, move |url| {
+        let pool = shared.clone();
+        async move {
+            let req: ace_browser::render::ScreenshotRequest = serde_json::from_value(serde_json::json!({ "url": url })).unwrap();
+            match ace_browser::render::screenshot(&pool, &req, ace_crawlers::FetchGuard::allow_all()).await {
+                Ok((b, _)) => b.len() > 1000,
+                Err(e) => { eprintln!("{url}: {e}"); false }
+            }
+        }
+    })
+    .await;
+    println!("mode=pool concurrency={concurrency} pages={n} ok={ok} secs={:.2} pages_per_sec={:.2}", took.as_secs_f64(), ok as f64 / took.as_secs_f64());
+    pool.shutdown().await;
 }
