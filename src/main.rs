@@ -234,10 +234,16 @@ impl ServeArgs {
     }
 }
 
+/// The log filter when `RUST_LOG` is unset. chromiumoxide warns about every CDP event it
+/// cannot parse, and Chromium sends some on every request (`requestWillBeSentExtraInfo`, whose
+/// newer fields its types lack): two dozen lines per render that say nothing about the render.
+/// Its errors (a broken connection) still show.
+const DEFAULT_LOG: &str = "info,chromiumoxide::handler=error";
+
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| DEFAULT_LOG.into()))
         .with_writer(std::io::stderr)
         .init();
     let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
