@@ -635,6 +635,7 @@ async fn render_on(
     let mut session = tokio::time::timeout_at(deadline.into(), open(&lease, req, target, guard, deadline, timeout))
         .await
         .map_err(|_| BrowserError::Timeout { awaited: "the page to open".into(), after: timeout })??;
+    let opened = started.elapsed();
 
     // Navigate and wait.
     let nav = session
@@ -668,6 +669,7 @@ async fn render_on(
         }
         r => r?,
     };
+    let loaded = started.elapsed();
     if let Some(sel) = &req.wait_for_selector {
         session.step(&format!("selector {sel:?}"), session.selector_appears(sel)).await?;
     }
@@ -698,6 +700,7 @@ async fn render_on(
         let awaited = format!("{awaited} after a client-side redirect");
         loader = session.step(&awaited, session.arrive(Some(next), req.wait_until, &mut redirects)).await?;
     };
+    let done = started.elapsed();
     // Each CDP event kind arrives on its own stream, so a request's end can be processed
     // after the page's load event: give requests still in flight a moment to record it.
     let settle = tokio::time::Instant::now() + Duration::from_millis(100);
@@ -716,6 +719,14 @@ async fn render_on(
         Target::Url(_) => state.main_url.clone().unwrap_or_else(|| page_url.clone()),
     };
     drop(session);
+    tracing::debug!(
+        leased_ms = lease.waited().as_millis() as u64,
+        opened_ms = opened.as_millis() as u64,
+        loaded_ms = loaded.as_millis() as u64,
+        produced_ms = done.as_millis() as u64,
+        settled_ms = started.elapsed().as_millis() as u64,
+        "render phases"
+    );
     drop(lease);
     Ok(Produced {
         page: Rendered {
