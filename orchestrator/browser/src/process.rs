@@ -30,18 +30,6 @@ const FLAGS: &[&str] = &[
     "--password-store=basic",
     "--use-mock-keychain",
     "--disable-features=Translate,MediaRouter,OptimizationHints",
-    // Many pages render at once, each in its own window: none of them is a background tab
-    // whose timers, renderer priority or IPC should be throttled (puppeteer's defaults too).
-    "--disable-background-timer-throttling",
-    "--disable-backgrounding-occluded-windows",
-    "--disable-renderer-backgrounding",
-    "--disable-ipc-flooding-protection",
-    "--disable-hang-monitor",
-    "--disable-breakpad",
-    "--disable-client-side-phishing-detection",
-    "--disable-component-extensions-with-background-pages",
-    "--metrics-recording-only",
-    "--force-color-profile=srgb",
     "--remote-debugging-port=0",
 ];
 
