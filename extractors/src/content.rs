@@ -119,6 +119,11 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut raw = vec![0u32; n];
     let mut ptext = vec![0u32; n];
     let mut has_main = vec![false; n];
+    // The text of the largest `article` at or under each element, and whether a `main` (or
+    // role=main) is there: teaser cards marked up as `article` inside a related-posts box are
+    // not the page's main content.
+    let mut article_text = vec![0u32; n];
+    let mut has_main_tag = vec![false; n];
     let mut linkraw = vec![0u32; n];
     let mut ctext = vec![0u32; n];
     // Text in page chrome by tag (nav, header, footer, aside), which says nothing about
@@ -145,17 +150,27 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             Kind::Text if !in_non_text(doc, id) => raw[i] = count_visible(doc.text(id)),
             Kind::Element(Tag::P) => ptext[i] = raw[i],
             Kind::Element(Tag::A) => linkraw[i] = raw[i],
-            Kind::Element(Tag::Article | Tag::Main) => has_main[i] = true,
+            Kind::Element(Tag::Article) => {
+                has_main[i] = true;
+                article_text[i] = raw[i];
+            }
+            Kind::Element(Tag::Main) => {
+                has_main[i] = true;
+                has_main_tag[i] = true;
+            }
             Kind::Element(_)
                 if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) =>
             {
-                has_main[i] = true
+                has_main[i] = true;
+                has_main_tag[i] = true;
             }
             _ => {}
         }
         let p = doc.nodes[i].parent;
         if p != NONE {
             let pu = p as usize;
+            article_text[pu] = article_text[pu].max(article_text[i]);
+            has_main_tag[pu] |= has_main_tag[i];
             raw[pu] += raw[i];
             ptext[pu] += ptext[i];
             linkraw[pu] += linkraw[i];
@@ -207,7 +222,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
                     raw: raw[i],
                     ptext: ptext[i],
                     link: linkraw[i],
-                    has_main: has_main[i],
+                    has_main: has_main_tag[i]
+                        || (has_main[i] && 2 * article_text[i] >= article_text[b]),
                     flags: flags[i],
                     in_article: in_article[i],
                 },
@@ -810,6 +826,7 @@ struct Size {
     raw: u32,
     ptext: u32,
     link: u32,
+    /// Holds the page's `main`, or an `article` at least half as long as its longest.
     has_main: bool,
     flags: u8,
     /// Inside an `article` or `main` element.

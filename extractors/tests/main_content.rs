@@ -325,3 +325,29 @@ fn plain_text_leaves_an_articles_headline_to_the_metadata() {
         .unwrap();
     assert!(md.contains("# Bridge reopens after repairs"), "{md}");
 }
+
+#[test]
+fn a_related_box_of_article_cards_is_not_the_main_content() {
+    // Teaser cards marked up as `article` do not make their box the page's main content: only
+    // a box holding the page's `main`, or an article at least half as long as its longest, is
+    // protected from its name.
+    let para =
+        "<p>The night train to the coast runs again from Friday, after the operator found a new \
+        supplier for its sleeper cars, and tickets for the first month sold out within a day.</p>";
+    let card = |title: &str| {
+        format!("<article class='card'><h3><a href='/t'>{title}</a></h3><p>Passengers tell us what \
+         they liked about the trip, what they missed, and whether they would book the journey again.</p></article>")
+    };
+    let page = format!(
+        "<html><body><div class='page'><article class='post'><h1>Night train returns</h1>{para}{para}{para}\
+         <div class='related-posts'><h2>You may also like</h2>{}{}</div></article></div></body></html>",
+        card("Ten years of the mountain railway"),
+        card("How the ferry timetable changes in winter"),
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["night train to the coast"],
+        &["You may also like", "mountain railway", "would book the journey"],
+    );
+}
