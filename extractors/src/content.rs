@@ -22,7 +22,9 @@
 //!    paragraphs are dropped; when that would empty the root, only link lists go, and pages
 //!    with no prose-like block at all (link listings) keep everything that survived step 1.
 //!    On article pages a grid of cards (most children a headline link with a little text:
-//!    "more stories") goes too. Headings whose section lost its text to pruning go with it.
+//!    "more stories") goes too. On article pages, what follows the container holding most of
+//!    the text without any prose or plain list item (tags, share and sign-up lines, "more on
+//!    this" boxes) goes. Headings whose section lost its text to pruning go with it.
 
 use std::sync::OnceLock;
 
@@ -94,6 +96,12 @@ mod weights {
     /// only to wrappers that add nothing negative (a lower ratio pulled in more boilerplate
     /// than content on both benchmark sets).
     pub const CLIMB_RATIO: f32 = 1.0;
+    /// A block with at least this much text (non-space bytes), punctuation and few links is
+    /// prose.
+    pub const PROSE_BLOCK: u32 = 100;
+    /// The child holding at least this share of an element's kept text is the body the
+    /// article ends with (see `drop_trailing_chrome`).
+    pub const BODY_SHARE: f32 = 0.6;
 }
 
 /// Chooses the main content of `doc`.
@@ -259,6 +267,9 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut inline_link = vec![0u32; n];
     let mut inline_punct = vec![0u32; n];
     let mut score = vec![0f32; n];
+    // Blocks whose own text reads as prose (long, with sentence punctuation, few links) or
+    // as an item of a list, table or spec sheet without links: the article's own text.
+    let mut body_block = vec![0u8; n];
     for i in (0..n).rev() {
         if removed[i] {
             continue;
@@ -292,6 +303,14 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
                     link[i] /= 2;
                 }
                 if tag.is_block() || p == NONE {
+                    if is_prose(inline_text[i], inline_link[i], inline_punct[i]) {
+                        body_block[i] = PROSE;
+                    } else if matches!(tag, Tag::Li | Tag::Dd | Tag::Td | Tag::Th)
+                        && inline_text[i] > 0
+                        && inline_link[i] == 0
+                    {
+                        body_block[i] = ITEM;
+                    }
                     score[i] += block_weight(tag, inline_text[i], inline_link[i], inline_punct[i]);
                     inline_text[i] = 0;
                     inline_link[i] = 0;
@@ -444,6 +463,9 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     if !weak && (kept(&dropped) as f32) < 0.5 * text[root as usize] as f32 {
         dropped = prune(false);
     }
+    if !weak && !page.discussion {
+        drop_trailing_chrome(doc, root, end, &text, &body_block, &mut dropped);
+    }
     drop_orphan_headings(doc, root, end, &raw, &mut dropped);
     // An article's headline is its title, which plain text leaves to the metadata (as
     // trafilatura does); listings, products and threads keep their h1 in the text.
@@ -480,6 +502,103 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         trace.push_str(&format!("best {} -> root {}\n", describe(doc, best), describe(doc, root)));
     }
     Selection { root, dropped, headline }
+}
+
+/// `body_block` values: a paragraph of prose, an item of a list or table without links.
+const PROSE: u8 = 1;
+const ITEM: u8 = 2;
+
+/// Whether a block's own text reads as prose rather than a label, a byline or a link line.
+fn is_prose(text: u32, link: u32, punct: u32) -> bool {
+    text >= weights::PROSE_BLOCK && (link as f32) < 0.3 * text as f32 && punct > 0
+}
+
+/// An article's body ends where its text ends: after the container that holds most of the
+/// content, what follows it at the end without any prose block or plain list item (tags,
+/// share and sign-up lines, bylines, "more on this" headings and their link lists, contact
+/// boxes) is the page's, not the article's.
+/// Walks down from the root through the child holding most of the kept text, dropping at
+/// each level the trailing siblings that hold no prose (up to the last one that does).
+fn drop_trailing_chrome(
+    doc: &Document,
+    root: NodeId,
+    end: NodeId,
+    text: &[u32],
+    body_block: &[u8],
+    dropped: &mut [bool],
+) {
+    let (start, end) = (root as usize, end as usize);
+    let mut kept = vec![0u32; end - start];
+    let mut prose = vec![false; end - start];
+    for i in (start..end).rev() {
+        if dropped[i] {
+            continue;
+        }
+        if doc.nodes[i].kind == Kind::Text {
+            kept[i - start] = text[i];
+        }
+        prose[i - start] |= body_block[i] != 0;
+        let p = doc.nodes[i].parent as usize;
+        if i > start {
+            kept[p - start] += kept[i - start];
+            prose[p - start] |= prose[i - start];
+        }
+    }
+    let mut node = root;
+    loop {
+        let total = kept[node as usize - start] as f32;
+        let mut best = NONE;
+        let mut tail = Vec::new();
+        for c in doc.children(node) {
+            let cu = c as usize;
+            if dropped[cu] || kept[cu - start] == 0 {
+                continue;
+            }
+            if best == NONE || kept[cu - start] > kept[best as usize - start] {
+                best = c;
+                tail.clear();
+            } else if prose[cu - start] {
+                tail.clear();
+            } else {
+                tail.push(c);
+            }
+        }
+        // A paragraph, quote or list holding most of the text is part of the body, not a
+        // wrapper of it: its short siblings are the article's own closing lines.
+        if best == NONE
+            || (kept[best as usize - start] as f32) < weights::BODY_SHARE * total
+            || body_block[best as usize] == PROSE
+            || !doc.tag(best).is_some_and(is_wrapper_tag)
+        {
+            break;
+        }
+        for &c in &tail {
+            for d in &mut dropped[c as usize..doc.subtree_end(c) as usize] {
+                *d = true;
+            }
+        }
+        node = best;
+    }
+}
+
+/// Tags that wrap an article's blocks (including old table layouts) rather than being one.
+fn is_wrapper_tag(t: Tag) -> bool {
+    matches!(
+        t,
+        Tag::Div
+            | Tag::Section
+            | Tag::Article
+            | Tag::Main
+            | Tag::Span
+            | Tag::Other
+            | Tag::Form
+            | Tag::Center
+            | Tag::Font
+            | Tag::Table
+            | Tag::Tbody
+            | Tag::Tr
+            | Tag::Td
+    )
 }
 
 /// A heading introduces the section after it. When a block of text was dropped between it and

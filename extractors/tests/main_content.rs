@@ -351,3 +351,28 @@ fn a_related_box_of_article_cards_is_not_the_main_content() {
         &["You may also like", "mountain railway", "would book the journey"],
     );
 }
+
+#[test]
+fn short_lines_after_the_article_body_go_but_its_own_closing_lines_and_lists_stay() {
+    // Under the article, after the container holding its paragraphs, come lines with no prose
+    // and no class to tell what they are: they are the page's, not the article's. The body's
+    // own short closing line, and a plain list after the body, are the article's.
+    let para =
+        "<p>The orchard planted forty new apple trees this spring, old local varieties that \
+        had almost disappeared, and the first blossoms came out in the second week of April.</p>";
+    let page = format!(
+        "<html><body><div class='page'><article><h1>Old apples return</h1>\
+         <div class='body'>{para}{para}{para}<p>See you at the harvest!</p></div>\
+         <ul><li>Planted: 40 trees</li><li>Varieties: 12</li></ul>\
+         <div class='line'>Filed under <a href='/t/1'>Gardens</a>, <a href='/t/2'>Apples</a></div>\
+         <div class='box'><h4>Get the weekly digest</h4><p>Every Friday in your inbox.</p></div>\
+         <div class='row'><a href='/a'>Previous story</a> <a href='/b'>Next story</a></div>\
+         </article></div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["forty new apple trees", "See you at the harvest!", "Varieties: 12"],
+        &["Filed under", "weekly digest", "Every Friday", "Next story"],
+    );
+}
