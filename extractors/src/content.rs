@@ -803,6 +803,15 @@ const NEGATIVE_SUBSTRINGS: &[&str] = &[
     "announcement",
     "promo",
     "copyright",
+    "sharing",
+    "news-letter",
+    "upsell",
+    "donation",
+    "donate",
+    "postmeta",
+    "reading-time",
+    "readingtime",
+    "read-time",
 ];
 
 /// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.

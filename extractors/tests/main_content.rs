@@ -376,3 +376,30 @@ fn short_lines_after_the_article_body_go_but_its_own_closing_lines_and_lists_sta
         &["Filed under", "weekly digest", "Every Friday", "Next story"],
     );
 }
+
+#[test]
+fn sharing_reading_time_donation_and_post_metadata_boxes_go_by_name() {
+    let para = "<p>The town library now lends tools as well as books: drills, ladders and sewing \
+        machines can be borrowed for a week with the same card, and the list grows every month.</p>";
+    let page = format!(
+        "<html><body><article><h1>Borrow a drill</h1><div class='reading-time'>4 min read</div>\
+         <div class='postmetadata'>Posted on 3 May in Town news</div>{para}\
+         <div class='heateor_sharing_title'>Pass this story on</div>{para}\
+         <div class='news-letter-section'><p>Our letter comes out on Sundays, with every story of the week and the events ahead.</p></div>\
+         {para}<div class='donation-box'><p>We rely on readers like you to keep reporting on the town, every week of the year.</p></div>\
+         <div class='product-upsell'>Members read without limits</div>{para}</article></body></html>"
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["lends tools as well as books"],
+        &[
+            "4 min read",
+            "Posted on 3 May",
+            "Pass this story on",
+            "comes out on Sundays",
+            "rely on readers",
+            "without limits",
+        ],
+    );
+}
