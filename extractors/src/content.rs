@@ -102,6 +102,8 @@ mod weights {
     /// The child holding at least this share of an element's kept text is the body the
     /// article ends with (see `drop_trailing_chrome`).
     pub const BODY_SHARE: f32 = 0.6;
+    /// A line holding a date and at most this much other text (non-space bytes) is a dateline.
+    pub const DATE_LABEL: u32 = 40;
 }
 
 /// Chooses the main content of `doc`.
@@ -465,6 +467,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     }
     if !weak && !page.discussion {
         drop_trailing_chrome(doc, root, end, &text, &body_block, &mut dropped);
+        drop_date_lines(doc, root, end, &text, &mut dropped);
     }
     drop_orphan_headings(doc, root, end, &raw, &mut dropped);
     // An article's headline is its title, which plain text leaves to the metadata (as
@@ -578,6 +581,30 @@ fn drop_trailing_chrome(
             }
         }
         node = best;
+    }
+}
+
+/// A line that is a date and little else ("Published: <time>", "By A. Writer, <time>") is the
+/// article's metadata, which the text leaves out; a date inside a sentence, a list item or a
+/// table cell stays.
+fn drop_date_lines(doc: &Document, root: NodeId, end: NodeId, text: &[u32], dropped: &mut [bool]) {
+    for i in root as usize + 1..end as usize {
+        if dropped[i] || doc.tag(i as NodeId) != Some(Tag::Time) {
+            continue;
+        }
+        let mut line = doc.nodes[i].parent;
+        while line != root && !doc.tag(line).is_some_and(|t| t.is_block()) {
+            line = doc.nodes[line as usize].parent;
+        }
+        if line == root
+            || matches!(doc.tag(line), Some(Tag::Li | Tag::Td | Tag::Th | Tag::Dd | Tag::Dt))
+            || text[line as usize] > text[i] + weights::DATE_LABEL
+        {
+            continue;
+        }
+        for d in &mut dropped[line as usize..doc.subtree_end(line) as usize] {
+            *d = true;
+        }
     }
 }
 

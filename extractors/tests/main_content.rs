@@ -403,3 +403,21 @@ fn sharing_reading_time_donation_and_post_metadata_boxes_go_by_name() {
         ],
     );
 }
+
+#[test]
+fn a_dateline_goes_but_a_date_in_a_sentence_or_a_list_stays() {
+    let para =
+        "<p>The ferry to the island will run every hour from June, the harbour office said, \
+        after a second boat joined the service and the new pier opened on the northern side.</p>";
+    let page = format!(
+        "<html><body><article><h1>More ferries</h1><div class='x'>Updated <time datetime='2024-05-02'>2 May 2024</time></div>\
+         {para}<p>The first hourly crossing leaves on <time datetime='2024-06-01'>1 June</time>, at seven in the morning, from the old quay.</p>{para}\
+         <ul><li><time datetime='2024-06-01'>1 June</time>: first hourly crossing</li><li>Late boats on Fridays</li></ul>{para}</article></body></html>"
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["leaves on 1 June", "1 June: first hourly crossing"],
+        &["Updated", "2 May 2024"],
+    );
+}
