@@ -765,7 +765,11 @@ fn names<'b>(doc: &Document, id: NodeId, buf: &'b mut String) -> Option<&'b str>
             // styling, not roles: they would only produce false evidence.
             for token in v.split_ascii_whitespace().filter(|t| !t.contains([':', '[', '/'])) {
                 buf.push(' ');
-                buf.extend(token.chars().map(|c| c.to_ascii_lowercase()));
+                // Underscores read as hyphens: "comment_form" and "sign_up" are the same names
+                // as "comment-form" and "sign-up".
+                buf.extend(
+                    token.chars().map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() }),
+                );
             }
         }
     }

@@ -421,3 +421,17 @@ fn a_dateline_goes_but_a_date_in_a_sentence_or_a_list_stays() {
         &["Updated", "2 May 2024"],
     );
 }
+
+#[test]
+fn underscored_boilerplate_names_count_like_hyphenated_ones() {
+    let para =
+        "<p>The harbour festival returns this weekend with tall ships, a fish market on the \
+        quay and free boat trips for children, weather permitting, from ten until six.</p>";
+    let page = format!(
+        "<html><body><article><h1>Harbour festival</h1>{para}\
+         <div class='sign_up_box'><p>Join the club to hear about every event before anyone else does.</p></div>{para}\
+         <div class='entry_meta_line'>Filed in Events by the desk</div>{para}</article></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["tall ships"], &["Join the club", "Filed in Events"]);
+}
