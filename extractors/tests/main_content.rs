@@ -435,3 +435,26 @@ fn underscored_boilerplate_names_count_like_hyphenated_ones() {
     let t = text(&page);
     assert_has(&t, &["tall ships"], &["Join the club", "Filed in Events"]);
 }
+
+#[test]
+fn a_related_posts_list_with_excerpts_is_not_content_for_its_post_word() {
+    // "related_post" holds the word "post", which alone would let a long enough box pass as
+    // content; other posts' excerpts are not this page's content.
+    let para = "<p>The river path between the two bridges is open again, after the council \
+        repaired the flood damage and added a railing along the steepest part of the bank.</p>";
+    let item = |n: u32| {
+        format!(
+            "<li><a href='/p/{n}'>Another walk along the water, number {n}</a><br><small>A \
+         long excerpt of another story, with its own sentences, about benches, birds, ducks and \
+         the people who walk their dogs there every morning before work, whatever the weather \
+         and whatever the season, story {n}.</small></li>"
+        )
+    };
+    let items: String = (1..=3).map(item).collect();
+    let page = format!(
+        "<html><body><div class='post'><h1>River path</h1><div class='entry'>{para}{para}\
+         <ul class='related_post wp_rp'>{items}</ul></div></div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["river path between the two bridges"], &["benches, birds", "Another walk"]);
+}
