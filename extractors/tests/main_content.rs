@@ -458,3 +458,19 @@ fn a_related_posts_list_with_excerpts_is_not_content_for_its_post_word() {
     let t = text(&page);
     assert_has(&t, &["river path between the two bridges"], &["benches, birds", "Another walk"]);
 }
+
+#[test]
+fn a_short_pitch_after_the_article_body_goes_even_with_a_full_stop() {
+    // One or two sentences after the body ("Enjoyed this? ...") are a pitch, not the
+    // article's prose: prose after the body must be a real paragraph.
+    let para = "<p>The tram line to the university opens in September, two years after work \
+        began, with a stop every four hundred metres and a tram every six minutes at peak times.</p>";
+    let page = format!(
+        "<html><body><div class='page'><article><h1>New tram line</h1><div class='body'>{para}{para}{para}</div>\
+         <div class='box'><p>Enjoyed this story? Our reporters cover the city every day, and a \
+         subscription keeps them on the street, at the council meetings and in the courts. Join \
+         us today, and read every story without limits.</p></div></article></div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["tram line to the university"], &["Enjoyed this story"]);
+}
