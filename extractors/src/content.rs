@@ -885,13 +885,11 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
         f |= NEGATIVE_NAME;
     }
     // "related-posts", "recommended-articles", "sponsored-content": other content, not this
-    // page's. (A layout word does not qualify it so: "sidebar-content" is the content beside
-    // a sidebar.)
+    // page's, even beside a content word in another class ("main-box related-box"). (A layout
+    // word does not qualify it so: "sidebar-content" is the content beside a sidebar.)
     let other_content =
         |t: &str| ["related", "recommended", "sponsor"].iter().any(|w| t.contains(w));
-    if positive.is_match(n)
-        && n.split_whitespace().any(|t| positive.is_match(t) && !other_content(t))
-    {
+    if positive.is_match(n) && !n.split_whitespace().any(other_content) {
         f |= POSITIVE_NAME;
     }
     if n.split(|c: char| !c.is_ascii_alphanumeric())

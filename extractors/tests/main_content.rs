@@ -474,3 +474,23 @@ fn a_short_pitch_after_the_article_body_goes_even_with_a_full_stop() {
     let t = text(&page);
     assert_has(&t, &["tram line to the university"], &["Enjoyed this story"]);
 }
+
+#[test]
+fn a_content_word_beside_a_related_name_does_not_save_the_box() {
+    // "box main-box related-box": the related box of a theme whose boxes are all "main-box".
+    let para = "<p>The old cinema on the square reopens as a community hall, with a cafe, a small \
+        stage and a room for the chess club, after two years of repairs paid for by its members.</p>";
+    let teaser = |n: u32| {
+        format!(
+            "<p><a href='/s/{n}'>Another story {n}</a> A longer excerpt of that other story, \
+         with sentences about a market, a parade and the weather, so that the box is long.</p>"
+        )
+    };
+    let teasers: String = (1..=4).map(teaser).collect();
+    let page = format!(
+        "<html><body><div class='main-box'><h1>Cinema reopens</h1>{para}{para}{para}</div>\
+         <div class='main-box vce-related-box'><h3>Also interesting</h3>{teasers}</div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["old cinema on the square"], &["Also interesting", "a parade"]);
+}
