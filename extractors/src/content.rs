@@ -22,7 +22,9 @@
 //!    paragraphs are dropped; when that would empty the root, only link lists go, and pages
 //!    with no prose-like block at all (link listings) keep everything that survived step 1.
 //!    On article pages a grid of cards (most children a headline link with a little text:
-//!    "more stories") goes too. Headings whose section lost its text to pruning go with it.
+//!    "more stories") goes too. On article pages, what follows the container holding most of
+//!    the text without any prose or plain list item (tags, share and sign-up lines, "more on
+//!    this" boxes) goes. Headings whose section lost its text to pruning go with it.
 
 use std::sync::OnceLock;
 
@@ -94,6 +96,15 @@ mod weights {
     /// only to wrappers that add nothing negative (a lower ratio pulled in more boilerplate
     /// than content on both benchmark sets).
     pub const CLIMB_RATIO: f32 = 1.0;
+    /// A block with at least this much text (non-space bytes, about fifty words), punctuation
+    /// and few links is prose. One or two sentences after an article's body are a pitch or a
+    /// sign-up line more often than its text (100 kept more of those on both sets).
+    pub const PROSE_BLOCK: u32 = 250;
+    /// The child holding at least this share of an element's kept text is the body the
+    /// article ends with (see `drop_trailing_chrome`).
+    pub const BODY_SHARE: f32 = 0.6;
+    /// A line holding a date and at most this much other text (non-space bytes) is a dateline.
+    pub const DATE_LABEL: u32 = 40;
 }
 
 /// Chooses the main content of `doc`.
@@ -119,6 +130,11 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut raw = vec![0u32; n];
     let mut ptext = vec![0u32; n];
     let mut has_main = vec![false; n];
+    // The text of the largest `article` at or under each element, and whether a `main` (or
+    // role=main) is there: teaser cards marked up as `article` inside a related-posts box are
+    // not the page's main content.
+    let mut article_text = vec![0u32; n];
+    let mut has_main_tag = vec![false; n];
     let mut linkraw = vec![0u32; n];
     let mut ctext = vec![0u32; n];
     // Text in page chrome by tag (nav, header, footer, aside), which says nothing about
@@ -145,17 +161,27 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
             Kind::Text if !in_non_text(doc, id) => raw[i] = count_visible(doc.text(id)),
             Kind::Element(Tag::P) => ptext[i] = raw[i],
             Kind::Element(Tag::A) => linkraw[i] = raw[i],
-            Kind::Element(Tag::Article | Tag::Main) => has_main[i] = true,
+            Kind::Element(Tag::Article) => {
+                has_main[i] = true;
+                article_text[i] = raw[i];
+            }
+            Kind::Element(Tag::Main) => {
+                has_main[i] = true;
+                has_main_tag[i] = true;
+            }
             Kind::Element(_)
                 if doc.attr(id, "role").is_some_and(|r| r.eq_ignore_ascii_case("main")) =>
             {
-                has_main[i] = true
+                has_main[i] = true;
+                has_main_tag[i] = true;
             }
             _ => {}
         }
         let p = doc.nodes[i].parent;
         if p != NONE {
             let pu = p as usize;
+            article_text[pu] = article_text[pu].max(article_text[i]);
+            has_main_tag[pu] |= has_main_tag[i];
             raw[pu] += raw[i];
             ptext[pu] += ptext[i];
             linkraw[pu] += linkraw[i];
@@ -207,7 +233,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
                     raw: raw[i],
                     ptext: ptext[i],
                     link: linkraw[i],
-                    has_main: has_main[i],
+                    has_main: has_main_tag[i]
+                        || (has_main[i] && 2 * article_text[i] >= article_text[b]),
                     flags: flags[i],
                     in_article: in_article[i],
                 },
@@ -243,6 +270,9 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     let mut inline_link = vec![0u32; n];
     let mut inline_punct = vec![0u32; n];
     let mut score = vec![0f32; n];
+    // Blocks whose own text reads as prose (long, with sentence punctuation, few links) or
+    // as an item of a list, table or spec sheet without links: the article's own text.
+    let mut body_block = vec![0u8; n];
     for i in (0..n).rev() {
         if removed[i] {
             continue;
@@ -276,6 +306,14 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
                     link[i] /= 2;
                 }
                 if tag.is_block() || p == NONE {
+                    if is_prose(inline_text[i], inline_link[i], inline_punct[i]) {
+                        body_block[i] = PROSE;
+                    } else if matches!(tag, Tag::Li | Tag::Dd | Tag::Td | Tag::Th)
+                        && inline_text[i] > 0
+                        && inline_link[i] == 0
+                    {
+                        body_block[i] = ITEM;
+                    }
                     score[i] += block_weight(tag, inline_text[i], inline_link[i], inline_punct[i]);
                     inline_text[i] = 0;
                     inline_link[i] = 0;
@@ -428,6 +466,10 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     if !weak && (kept(&dropped) as f32) < 0.5 * text[root as usize] as f32 {
         dropped = prune(false);
     }
+    if !weak && !page.discussion {
+        drop_trailing_chrome(doc, root, end, &text, &body_block, &mut dropped);
+        drop_date_lines(doc, root, end, &text, &mut dropped);
+    }
     drop_orphan_headings(doc, root, end, &raw, &mut dropped);
     // An article's headline is its title, which plain text leaves to the metadata (as
     // trafilatura does); listings, products and threads keep their h1 in the text.
@@ -464,6 +506,127 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         trace.push_str(&format!("best {} -> root {}\n", describe(doc, best), describe(doc, root)));
     }
     Selection { root, dropped, headline }
+}
+
+/// `body_block` values: a paragraph of prose, an item of a list or table without links.
+const PROSE: u8 = 1;
+const ITEM: u8 = 2;
+
+/// Whether a block's own text reads as prose rather than a label, a byline or a link line.
+fn is_prose(text: u32, link: u32, punct: u32) -> bool {
+    text >= weights::PROSE_BLOCK && (link as f32) < 0.3 * text as f32 && punct > 0
+}
+
+/// An article's body ends where its text ends: after the container that holds most of the
+/// content, what follows it at the end without any prose block or plain list item (tags,
+/// share and sign-up lines, bylines, "more on this" headings and their link lists, contact
+/// boxes) is the page's, not the article's.
+/// Walks down from the root through the child holding most of the kept text, dropping at
+/// each level the trailing siblings that hold no prose (up to the last one that does).
+fn drop_trailing_chrome(
+    doc: &Document,
+    root: NodeId,
+    end: NodeId,
+    text: &[u32],
+    body_block: &[u8],
+    dropped: &mut [bool],
+) {
+    let (start, end) = (root as usize, end as usize);
+    let mut kept = vec![0u32; end - start];
+    let mut prose = vec![false; end - start];
+    for i in (start..end).rev() {
+        if dropped[i] {
+            continue;
+        }
+        if doc.nodes[i].kind == Kind::Text {
+            kept[i - start] = text[i];
+        }
+        prose[i - start] |= body_block[i] != 0;
+        let p = doc.nodes[i].parent as usize;
+        if i > start {
+            kept[p - start] += kept[i - start];
+            prose[p - start] |= prose[i - start];
+        }
+    }
+    let mut node = root;
+    loop {
+        let total = kept[node as usize - start] as f32;
+        let mut best = NONE;
+        let mut tail = Vec::new();
+        for c in doc.children(node) {
+            let cu = c as usize;
+            if dropped[cu] || kept[cu - start] == 0 {
+                continue;
+            }
+            if best == NONE || kept[cu - start] > kept[best as usize - start] {
+                best = c;
+                tail.clear();
+            } else if prose[cu - start] {
+                tail.clear();
+            } else {
+                tail.push(c);
+            }
+        }
+        // A paragraph, quote or list holding most of the text is part of the body, not a
+        // wrapper of it: its short siblings are the article's own closing lines.
+        if best == NONE
+            || (kept[best as usize - start] as f32) < weights::BODY_SHARE * total
+            || body_block[best as usize] == PROSE
+            || !doc.tag(best).is_some_and(is_wrapper_tag)
+        {
+            break;
+        }
+        for &c in &tail {
+            for d in &mut dropped[c as usize..doc.subtree_end(c) as usize] {
+                *d = true;
+            }
+        }
+        node = best;
+    }
+}
+
+/// A line that is a date and little else ("Published: <time>", "By A. Writer, <time>") is the
+/// article's metadata, which the text leaves out; a date inside a sentence, a list item or a
+/// table cell stays.
+fn drop_date_lines(doc: &Document, root: NodeId, end: NodeId, text: &[u32], dropped: &mut [bool]) {
+    for i in root as usize + 1..end as usize {
+        if dropped[i] || doc.tag(i as NodeId) != Some(Tag::Time) {
+            continue;
+        }
+        let mut line = doc.nodes[i].parent;
+        while line != root && !doc.tag(line).is_some_and(|t| t.is_block()) {
+            line = doc.nodes[line as usize].parent;
+        }
+        if line == root
+            || matches!(doc.tag(line), Some(Tag::Li | Tag::Td | Tag::Th | Tag::Dd | Tag::Dt))
+            || text[line as usize] > text[i] + weights::DATE_LABEL
+        {
+            continue;
+        }
+        for d in &mut dropped[line as usize..doc.subtree_end(line) as usize] {
+            *d = true;
+        }
+    }
+}
+
+/// Tags that wrap an article's blocks (including old table layouts) rather than being one.
+fn is_wrapper_tag(t: Tag) -> bool {
+    matches!(
+        t,
+        Tag::Div
+            | Tag::Section
+            | Tag::Article
+            | Tag::Main
+            | Tag::Span
+            | Tag::Other
+            | Tag::Form
+            | Tag::Center
+            | Tag::Font
+            | Tag::Table
+            | Tag::Tbody
+            | Tag::Tr
+            | Tag::Td
+    )
 }
 
 /// A heading introduces the section after it. When a block of text was dropped between it and
@@ -603,7 +766,11 @@ fn names<'b>(doc: &Document, id: NodeId, buf: &'b mut String) -> Option<&'b str>
             // styling, not roles: they would only produce false evidence.
             for token in v.split_ascii_whitespace().filter(|t| !t.contains([':', '[', '/'])) {
                 buf.push(' ');
-                buf.extend(token.chars().map(|c| c.to_ascii_lowercase()));
+                // Underscores read as hyphens: "comment_form" and "sign_up" are the same names
+                // as "comment-form" and "sign-up".
+                buf.extend(
+                    token.chars().map(|c| if c == '_' { '-' } else { c.to_ascii_lowercase() }),
+                );
             }
         }
     }
@@ -668,6 +835,15 @@ const NEGATIVE_SUBSTRINGS: &[&str] = &[
     "announcement",
     "promo",
     "copyright",
+    "sharing",
+    "news-letter",
+    "upsell",
+    "donation",
+    "donate",
+    "postmeta",
+    "reading-time",
+    "readingtime",
+    "read-time",
 ];
 
 /// Whole hyphen/underscore-separated parts of class/id that mark boilerplate.
@@ -708,7 +884,12 @@ fn name_flags(doc: &Document, id: NodeId, scratch: &mut String) -> u8 {
     {
         f |= NEGATIVE_NAME;
     }
-    if positive.is_match(n) {
+    // "related-posts", "recommended-articles", "sponsored-content": other content, not this
+    // page's, even beside a content word in another class ("main-box related-box"). (A layout
+    // word does not qualify it so: "sidebar-content" is the content beside a sidebar.)
+    let other_content =
+        |t: &str| ["related", "recommended", "sponsor"].iter().any(|w| t.contains(w));
+    if positive.is_match(n) && !n.split_whitespace().any(other_content) {
         f |= POSITIVE_NAME;
     }
     if n.split(|c: char| !c.is_ascii_alphanumeric())
@@ -810,6 +991,7 @@ struct Size {
     raw: u32,
     ptext: u32,
     link: u32,
+    /// Holds the page's `main`, or an `article` at least half as long as its longest.
     has_main: bool,
     flags: u8,
     /// Inside an `article` or `main` element.

@@ -325,3 +325,172 @@ fn plain_text_leaves_an_articles_headline_to_the_metadata() {
         .unwrap();
     assert!(md.contains("# Bridge reopens after repairs"), "{md}");
 }
+
+#[test]
+fn a_related_box_of_article_cards_is_not_the_main_content() {
+    // Teaser cards marked up as `article` do not make their box the page's main content: only
+    // a box holding the page's `main`, or an article at least half as long as its longest, is
+    // protected from its name.
+    let para =
+        "<p>The night train to the coast runs again from Friday, after the operator found a new \
+        supplier for its sleeper cars, and tickets for the first month sold out within a day.</p>";
+    let card = |title: &str| {
+        format!("<article class='card'><h3><a href='/t'>{title}</a></h3><p>Passengers tell us what \
+         they liked about the trip, what they missed, and whether they would book the journey again.</p></article>")
+    };
+    let page = format!(
+        "<html><body><div class='page'><article class='post'><h1>Night train returns</h1>{para}{para}{para}\
+         <div class='related-posts'><h2>You may also like</h2>{}{}</div></article></div></body></html>",
+        card("Ten years of the mountain railway"),
+        card("How the ferry timetable changes in winter"),
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["night train to the coast"],
+        &["You may also like", "mountain railway", "would book the journey"],
+    );
+}
+
+#[test]
+fn short_lines_after_the_article_body_go_but_its_own_closing_lines_and_lists_stay() {
+    // Under the article, after the container holding its paragraphs, come lines with no prose
+    // and no class to tell what they are: they are the page's, not the article's. The body's
+    // own short closing line, and a plain list after the body, are the article's.
+    let para =
+        "<p>The orchard planted forty new apple trees this spring, old local varieties that \
+        had almost disappeared, and the first blossoms came out in the second week of April.</p>";
+    let page = format!(
+        "<html><body><div class='page'><article><h1>Old apples return</h1>\
+         <div class='body'>{para}{para}{para}<p>See you at the harvest!</p></div>\
+         <ul><li>Planted: 40 trees</li><li>Varieties: 12</li></ul>\
+         <div class='line'>Filed under <a href='/t/1'>Gardens</a>, <a href='/t/2'>Apples</a></div>\
+         <div class='box'><h4>Get the weekly digest</h4><p>Every Friday in your inbox.</p></div>\
+         <div class='row'><a href='/a'>Previous story</a> <a href='/b'>Next story</a></div>\
+         </article></div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["forty new apple trees", "See you at the harvest!", "Varieties: 12"],
+        &["Filed under", "weekly digest", "Every Friday", "Next story"],
+    );
+}
+
+#[test]
+fn sharing_reading_time_donation_and_post_metadata_boxes_go_by_name() {
+    let para = "<p>The town library now lends tools as well as books: drills, ladders and sewing \
+        machines can be borrowed for a week with the same card, and the list grows every month.</p>";
+    let page = format!(
+        "<html><body><article><h1>Borrow a drill</h1><div class='reading-time'>4 min read</div>\
+         <div class='postmetadata'>Posted on 3 May in Town news</div>{para}\
+         <div class='heateor_sharing_title'>Pass this story on</div>{para}\
+         <div class='news-letter-section'><p>Our letter comes out on Sundays, with every story of the week and the events ahead.</p></div>\
+         {para}<div class='donation-box'><p>We rely on readers like you to keep reporting on the town, every week of the year.</p></div>\
+         <div class='product-upsell'>Members read without limits</div>{para}</article></body></html>"
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["lends tools as well as books"],
+        &[
+            "4 min read",
+            "Posted on 3 May",
+            "Pass this story on",
+            "comes out on Sundays",
+            "rely on readers",
+            "without limits",
+        ],
+    );
+}
+
+#[test]
+fn a_dateline_goes_but_a_date_in_a_sentence_or_a_list_stays() {
+    let para =
+        "<p>The ferry to the island will run every hour from June, the harbour office said, \
+        after a second boat joined the service and the new pier opened on the northern side.</p>";
+    let page = format!(
+        "<html><body><article><h1>More ferries</h1><div class='x'>Updated <time datetime='2024-05-02'>2 May 2024</time></div>\
+         {para}<p>The first hourly crossing leaves on <time datetime='2024-06-01'>1 June</time>, at seven in the morning, from the old quay.</p>{para}\
+         <ul><li><time datetime='2024-06-01'>1 June</time>: first hourly crossing</li><li>Late boats on Fridays</li></ul>{para}</article></body></html>"
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["leaves on 1 June", "1 June: first hourly crossing"],
+        &["Updated", "2 May 2024"],
+    );
+}
+
+#[test]
+fn underscored_boilerplate_names_count_like_hyphenated_ones() {
+    let para =
+        "<p>The harbour festival returns this weekend with tall ships, a fish market on the \
+        quay and free boat trips for children, weather permitting, from ten until six.</p>";
+    let page = format!(
+        "<html><body><article><h1>Harbour festival</h1>{para}\
+         <div class='sign_up_box'><p>Join the club to hear about every event before anyone else does.</p></div>{para}\
+         <div class='entry_meta_line'>Filed in Events by the desk</div>{para}</article></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["tall ships"], &["Join the club", "Filed in Events"]);
+}
+
+#[test]
+fn a_related_posts_list_with_excerpts_is_not_content_for_its_post_word() {
+    // "related_post" holds the word "post", which alone would let a long enough box pass as
+    // content; other posts' excerpts are not this page's content.
+    let para = "<p>The river path between the two bridges is open again, after the council \
+        repaired the flood damage and added a railing along the steepest part of the bank.</p>";
+    let item = |n: u32| {
+        format!(
+            "<li><a href='/p/{n}'>Another walk along the water, number {n}</a><br><small>A \
+         long excerpt of another story, with its own sentences, about benches, birds, ducks and \
+         the people who walk their dogs there every morning before work, whatever the weather \
+         and whatever the season, story {n}.</small></li>"
+        )
+    };
+    let items: String = (1..=3).map(item).collect();
+    let page = format!(
+        "<html><body><div class='post'><h1>River path</h1><div class='entry'>{para}{para}\
+         <ul class='related_post wp_rp'>{items}</ul></div></div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["river path between the two bridges"], &["benches, birds", "Another walk"]);
+}
+
+#[test]
+fn a_short_pitch_after_the_article_body_goes_even_with_a_full_stop() {
+    // One or two sentences after the body ("Enjoyed this? ...") are a pitch, not the
+    // article's prose: prose after the body must be a real paragraph.
+    let para = "<p>The tram line to the university opens in September, two years after work \
+        began, with a stop every four hundred metres and a tram every six minutes at peak times.</p>";
+    let page = format!(
+        "<html><body><div class='page'><article><h1>New tram line</h1><div class='body'>{para}{para}{para}</div>\
+         <div class='box'><p>Enjoyed this story? Our reporters cover the city every day, and a \
+         subscription keeps them on the street, at the council meetings and in the courts. Join \
+         us today, and read every story without limits.</p></div></article></div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["tram line to the university"], &["Enjoyed this story"]);
+}
+
+#[test]
+fn a_content_word_beside_a_related_name_does_not_save_the_box() {
+    // "box main-box related-box": the related box of a theme whose boxes are all "main-box".
+    let para = "<p>The old cinema on the square reopens as a community hall, with a cafe, a small \
+        stage and a room for the chess club, after two years of repairs paid for by its members.</p>";
+    let teaser = |n: u32| {
+        format!(
+            "<p><a href='/s/{n}'>Another story {n}</a> A longer excerpt of that other story, \
+         with sentences about a market, a parade and the weather, so that the box is long.</p>"
+        )
+    };
+    let teasers: String = (1..=4).map(teaser).collect();
+    let page = format!(
+        "<html><body><div class='main-box'><h1>Cinema reopens</h1>{para}{para}{para}</div>\
+         <div class='main-box vce-related-box'><h3>Also interesting</h3>{teasers}</div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(&t, &["old cinema on the square"], &["Also interesting", "a parade"]);
+}
