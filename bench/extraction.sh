@@ -25,7 +25,7 @@ pin() { if command -v taskset >/dev/null; then taskset -c "$CORE" "$@"; else "$@
 
 echo "== build"
 (cd "$ROOT" && nice -n 10 cargo build -q -p ace-extractors --release --examples)
-BIN="$ROOT/target/release/examples/extract"
+BIN="${CARGO_TARGET_DIR:-$ROOT/target}/release/examples/extract"
 
 if [ "$PEER" = 1 ]; then
   python3 -c 'import trafilatura' 2>/dev/null || pip install -q trafilatura lxml_html_clean
