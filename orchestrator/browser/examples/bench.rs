@@ -5,7 +5,7 @@
 //!
 //! ```text
 //! bench http <base-url> <api-key> <concurrency> <urls-file>
-//! bench pool <chromium> <concurrency> <urls-file>
+//! bench pool <chromium> <concurrency> <urls-file> [pause-ms before each page]
 //! bench bare <chromium> <concurrency> <urls-file>
 //! bench bare-ctx <chromium> <concurrency> <urls-file>   (a fresh incognito context per page)
 //! ```
@@ -62,7 +62,7 @@ async fn main() {
         Some("http") => http(&args[2], &args[3], args[4].parse().unwrap(), &args[5]).await,
         Some("bare") => bare(&args[2], args[3].parse().unwrap(), &args[4], false).await,
         Some("bare-ctx") => bare(&args[2], args[3].parse().unwrap(), &args[4], true).await,
-        Some("pool") => pooled(&args[2], args[3].parse().unwrap(), &args[4]).await,
+        Some("pool") => pooled(&args[2], args[3].parse().unwrap(), &args[4], args.get(5).and_then(|p| p.parse().ok()).unwrap_or(0)).await,
         _ => {
             eprintln!("usage: bench http <base-url> <api-key> <concurrency> <urls-file> | bench bare <chromium> <concurrency> <urls-file>");
             std::process::exit(2);
@@ -175,24 +175,40 @@ async fn bare(chromium: &str, concurrency: usize, file: &str, isolate: bool) {
 }
 
 /// The pool in this process, rendering as `/v1/screenshot` does, without the HTTP hop.
-async fn pooled(chromium: &str, concurrency: usize, file: &str) {
+async fn pooled(chromium: &str, concurrency: usize, file: &str, pause_ms: u64) {
     let list = urls(file);
     let n = list.len();
-    let pool = ace_browser::Pool::start(ace_browser::PoolConfig { executable: chromium.into(), ..Default::default() }).unwrap();
+    // SPARE=0 turns the spare page off, to measure what it saves.
+    let spare_page = std::env::var("SPARE").map_or(true, |v| v != "0");
+    let pool = ace_browser::Pool::start(ace_browser::PoolConfig { executable: chromium.into(), spare_page, ..Default::default() }).unwrap();
     let warm: ace_browser::render::ScreenshotRequest = serde_json::from_value(serde_json::json!({ "url": list[0] })).unwrap();
     let _ = ace_browser::render::screenshot(&pool, &warm, ace_crawlers::FetchGuard::allow_all()).await;
     let shared = pool.clone();
+    let busy = Arc::new(AtomicU64::new(0));
+    let total = busy.clone();
     let (ok, took) = drive(list, concurrency, move |url| {
-        let pool = shared.clone();
+        let (pool, busy) = (shared.clone(), busy.clone());
         async move {
+            tokio::time::sleep(Duration::from_millis(pause_ms)).await;
             let req: ace_browser::render::ScreenshotRequest = serde_json::from_value(serde_json::json!({ "url": url })).unwrap();
-            match ace_browser::render::screenshot(&pool, &req, ace_crawlers::FetchGuard::allow_all()).await {
+            let started = Instant::now();
+            let ok = match ace_browser::render::screenshot(&pool, &req, ace_crawlers::FetchGuard::allow_all()).await {
                 Ok((b, _)) => b.len() > 1000,
-                Err(e) => { eprintln!("{url}: {e}"); false }
-            }
+                Err(e) => {
+                    eprintln!("{url}: {e}");
+                    false
+                }
+            };
+            busy.fetch_add(started.elapsed().as_millis() as u64, Ordering::Relaxed);
+            ok
         }
     })
     .await;
-    println!("mode=pool concurrency={concurrency} pages={n} ok={ok} secs={:.2} pages_per_sec={:.2}", took.as_secs_f64(), ok as f64 / took.as_secs_f64());
+    println!(
+        "mode=pool concurrency={concurrency} pages={n} ok={ok} secs={:.2} pages_per_sec={:.2} mean_latency_ms={}",
+        took.as_secs_f64(),
+        ok as f64 / took.as_secs_f64(),
+        total.load(Ordering::Relaxed) / n.max(1) as u64
+    );
     pool.shutdown().await;
 }

@@ -112,7 +112,7 @@ pub async fn record(
         )));
     }
     guard.check_resolved(url).await?;
-    let lease = pool.acquire().await?;
+    let lease = pool.acquire_page().await?;
     let page = lease.new_page().await?;
     let dead = lease.browser_dead().clone();
     let work = record_on(&page, url, opts, guard);
@@ -134,14 +134,11 @@ async fn record_on(
     opts: &RecordOptions,
     guard: FetchGuard,
 ) -> Result<RecordedPage, BrowserError> {
-    let (w, h) = opts.viewport;
-    page.execute(SetDeviceMetricsOverrideParams::new(
-        i64::from(w.max(1)),
-        i64::from(h.max(1)),
-        1.0,
-        false,
-    ))
-    .await?;
+    let (w, h) = (opts.viewport.0.max(1), opts.viewport.1.max(1));
+    if (w, h) != crate::pool::PAGE_VIEWPORT {
+        page.execute(SetDeviceMetricsOverrideParams::new(i64::from(w), i64::from(h), 1.0, false))
+            .await?;
+    }
     let state = Arc::new(Mutex::new(State::default()));
     let mut tasks = vec![track(page, state.clone()).await?];
     if opts.allow_only.is_some() || !guard.allows_everything() {

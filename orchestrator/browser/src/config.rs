@@ -18,6 +18,11 @@ pub struct PoolConfig {
     pub min_browsers: usize,
     /// Isolated contexts (renders, CDP sessions) open at once in one browser.
     pub max_contexts_per_browser: usize,
+    /// Keep one fresh context with a blank page ready in each browser, so a render does not
+    /// wait for a renderer process to start (about half of a small page's render). It is never
+    /// used before it is handed out, so it is as isolated as one made on demand; it costs one
+    /// idle renderer process per browser.
+    pub spare_page: bool,
     /// Contexts a browser serves before it is drained and replaced (bounds memory growth).
     pub pages_per_browser: u64,
     /// Age after which a browser is drained and replaced, in milliseconds.
@@ -49,6 +54,7 @@ impl Default for PoolConfig {
             max_browsers: 2,
             min_browsers: 0,
             max_contexts_per_browser: 8,
+            spare_page: true,
             pages_per_browser: 500,
             max_browser_age_ms: 30 * 60 * 1000,
             idle_timeout_ms: 5 * 60 * 1000,

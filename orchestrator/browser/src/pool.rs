@@ -8,6 +8,11 @@
 //! - A permit plus a reserved slot plus a fresh incognito context is a [`Lease`]. Its `Drop`
 //!   disposes the context, frees the slot and returns the permit (in a spawned task, since
 //!   disposal is a CDP round trip), and closes the browser if it is draining and now idle.
+//! - Each browser keeps one spare: a fresh context with a blank page, opened ahead of need
+//!   (`spare_page`). [`Pool::acquire_page`] hands it out, and a new one is opened when a
+//!   lease ends, so a render does not wait for a renderer process to start. A spare is never
+//!   used before it is handed out; CDP sessions, which open their own pages, get a context
+//!   without one.
 //! - A supervisor task pings every browser, evicts those whose CDP handler loop ended or that
 //!   do not answer (killing and reaping the process), drains old or idle ones, keeps
 //!   `min_browsers` warm and samples memory.
@@ -19,8 +24,9 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
-use chromiumoxide::cdp::browser_protocol::browser::CloseParams;
-use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::browser::{BrowserContextId, CloseParams, SetDownloadBehaviorBehavior, SetDownloadBehaviorParams};
+use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
+use chromiumoxide::cdp::browser_protocol::inspector::EnableParams as InspectorEnable;
 use chromiumoxide::cdp::browser_protocol::target::{CreateBrowserContextParams, CreateTargetParams};
 use chromiumoxide::error::CdpError;
 use chromiumoxide::handler::HandlerConfig;
@@ -105,6 +111,16 @@ pub(crate) struct Instance {
     process: Mutex<Option<(Child, tempfile::TempDir)>>,
     /// The task polling chromiumoxide's handler.
     handler: Mutex<Option<JoinHandle<()>>>,
+    /// A fresh context with a blank page, ready for the next [`Pool::acquire_page`].
+    spare: Mutex<Option<Spare>>,
+    /// A spare is being opened.
+    preparing: AtomicBool,
+}
+
+/// A context and its blank page opened ahead of need, not yet handed out.
+struct Spare {
+    context: BrowserContextId,
+    page: Page,
 }
 
 /// What `/v1/pool` reports.
@@ -147,6 +163,8 @@ pub struct BrowserStatus {
     pub age_seconds: u64,
     /// Draining before replacement.
     pub draining: bool,
+    /// A spare context with a blank page is ready for the next render.
+    pub spare_ready: bool,
 }
 
 impl Pool {
@@ -195,6 +213,17 @@ impl Pool {
     /// Takes a fresh incognito context on a browser with room, waiting (up to the acquire
     /// timeout, in a bounded queue) for one to free.
     pub async fn acquire(&self) -> Result<Lease, BrowserError> {
+        self.lease(false).await
+    }
+
+    /// Like [`Pool::acquire`], for work that opens one page: the lease comes with a browser's
+    /// spare context and its blank page when one is ready (then [`Lease::new_page`] returns
+    /// that page at once); a new spare is opened when the lease ends.
+    pub async fn acquire_page(&self) -> Result<Lease, BrowserError> {
+        self.lease(true).await
+    }
+
+    async fn lease(&self, with_page: bool) -> Result<Lease, BrowserError> {
         let inner = &self.inner;
         if inner.shutdown.is_cancelled() {
             return Err(BrowserError::ShutDown);
@@ -221,6 +250,22 @@ impl Pool {
         let mut last_error = None;
         for _attempt in 0..3 {
             let instance = self.instance_with_room(deadline).await?;
+            if with_page {
+                // A new spare is opened when this lease ends (see `release`), not now: opening
+                // one takes the browser's attention from this very render.
+                let spare = instance.spare.lock().expect("spare lock").take();
+                if let Some(spare) = spare {
+                    inner.metrics.queue_wait.observe(asked.elapsed().as_secs_f64());
+                    return Ok(Lease {
+                        pool: self.clone(),
+                        instance,
+                        context: Some(spare.context),
+                        page: Mutex::new(Some(spare.page)),
+                        permit: Some(permit),
+                        waited: asked.elapsed(),
+                    });
+                }
+            }
             let created = tokio::time::timeout(
                 PoolConfig::ms(inner.config.ping_timeout_ms),
                 instance.browser.create_browser_context(CreateBrowserContextParams::default()),
@@ -233,6 +278,7 @@ impl Pool {
                         pool: self.clone(),
                         instance,
                         context: Some(context),
+                        page: Mutex::new(None),
                         permit: Some(permit),
                         waited: asked.elapsed(),
                     });
@@ -250,6 +296,38 @@ impl Pool {
             }
         }
         Err(last_error.unwrap_or(BrowserError::BrowserCrashed { reason: "no usable browser".into() }))
+    }
+
+    /// Opens a new spare on `instance` in the background, unless it has one, one is being
+    /// opened, spares are off, or the browser is going away.
+    fn refill(&self, instance: &Arc<Instance>) {
+        let inner = &self.inner;
+        let going = instance.retiring.load(Ordering::SeqCst) || instance.dead.is_cancelled() || inner.shutdown.is_cancelled();
+        if !inner.config.spare_page || going || instance.spare.lock().expect("spare lock").is_some() {
+            return;
+        }
+        if instance.preparing.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let (pool, instance) = (self.clone(), instance.clone());
+        inner.runtime.spawn(async move {
+            let spare = tokio::time::timeout(PoolConfig::ms(pool.inner.config.ping_timeout_ms), open_spare(&instance)).await;
+            match spare {
+                Ok(Ok(spare)) => {
+                    let going = instance.retiring.load(Ordering::SeqCst) || instance.dead.is_cancelled() || pool.inner.shutdown.is_cancelled();
+                    if going {
+                        let _ = instance.browser.dispose_browser_context(spare.context).await;
+                    } else {
+                        *instance.spare.lock().expect("spare lock") = Some(spare);
+                    }
+                }
+                // The next lease makes its own context; a browser in trouble is the
+                // supervisor's to find.
+                Ok(Err(e)) => tracing::debug!(browser = instance.id, error = %e, "could not open a spare page"),
+                Err(_) => tracing::debug!(browser = instance.id, "opening a spare page timed out"),
+            }
+            instance.preparing.store(false, Ordering::SeqCst);
+        });
     }
 
     /// A browser with a free slot, reserved for the caller (its `active` count raised).
@@ -340,6 +418,8 @@ impl Pool {
             dead: dead.clone(),
             process: Mutex::new(Some((proc.child, proc.profile))),
             handler: Mutex::new(None),
+            spare: Mutex::new(None),
+            preparing: AtomicBool::new(false),
         });
         let weak = Arc::downgrade(inner);
         let watched = Arc::downgrade(&instance);
@@ -429,6 +509,7 @@ impl Pool {
         drop(permit);
         inner.releasing.fetch_sub(1, Ordering::SeqCst);
         self.close_if_drained(&instance).await;
+        self.refill(&instance);
         inner.freed.notify_waiters();
     }
 
@@ -445,6 +526,7 @@ impl Pool {
                 served: i.served.load(Ordering::SeqCst),
                 age_seconds: i.started.elapsed().as_secs(),
                 draining: i.retiring.load(Ordering::SeqCst),
+                spare_ready: i.spare.lock().expect("spare lock").is_some(),
             })
             .collect();
         PoolStatus {
@@ -543,13 +625,17 @@ impl Pool {
                 self.close_if_drained(instance).await;
             } else {
                 live += 1;
+                self.refill(instance);
             }
         }
         if live < inner.config.min_browsers.min(inner.config.max_browsers) && !inner.shutdown.is_cancelled() {
             let _gate = inner.launch_gate.lock().await;
             if self.live_browsers() < inner.config.min_browsers.min(inner.config.max_browsers) {
                 match self.launch().await {
-                    Ok(instance) => inner.browsers.lock().expect("browsers lock").push(instance),
+                    Ok(instance) => {
+                        self.refill(&instance);
+                        inner.browsers.lock().expect("browsers lock").push(instance);
+                    }
                     Err(e) => tracing::error!(error = %e, "could not launch a warm browser"),
                 }
                 inner.metrics.browsers.set(self.browser_count() as i64);
@@ -616,6 +702,8 @@ pub struct Lease {
     pool: Pool,
     instance: Arc<Instance>,
     context: Option<BrowserContextId>,
+    /// The spare's blank page, until [`Lease::new_page`] hands it out.
+    page: Mutex<Option<Page>>,
     permit: Option<OwnedSemaphorePermit>,
     waited: Duration,
 }
@@ -656,16 +744,16 @@ impl Lease {
         &self.instance.browser
     }
 
-    /// Opens a blank page in this lease's context.
+    /// Opens a blank page in this lease's context: downloads refused, renderer crashes
+    /// reported, at [`PAGE_VIEWPORT`]. The first call on a lease from [`Pool::acquire_page`]
+    /// returns the spare's page, already open.
     pub async fn new_page(&self) -> Result<Page, BrowserError> {
-        let params = CreateTargetParams::builder()
-            .url("about:blank")
-            .browser_context_id(self.context_id().clone())
-            .build()
-            .map_err(BrowserError::Cdp)?;
+        if let Some(page) = self.page.lock().expect("page lock").take() {
+            return Ok(page);
+        }
         let dead = self.instance.dead.clone();
         tokio::select! {
-            page = self.instance.browser.new_page(params) => Ok(page?),
+            page = open_page(&self.instance.browser, self.context_id()) => page,
             _ = dead.cancelled() => Err(BrowserError::BrowserCrashed { reason: "the browser died while opening a page".into() }),
         }
     }
@@ -706,6 +794,46 @@ impl Drop for SessionSlot {
             if *n == 0 {
                 sessions.remove(&self.tenant);
             }
+        }
+    }
+}
+
+/// The viewport every leased page starts with, in CSS pixels (device scale factor 1).
+/// Resizing a page costs a relayout and a new frame (100 ms and more): a render that keeps
+/// this size skips it, since the page was prepared at it, often before it was asked for.
+pub const PAGE_VIEWPORT: (u32, u32) = (1280, 720);
+
+/// Opens a blank page in `context`, prepared for work (see [`prepare`]).
+async fn open_page(browser: &Browser, context: &BrowserContextId) -> Result<Page, BrowserError> {
+    let params = CreateTargetParams::builder().url("about:blank").browser_context_id(context.clone()).build().map_err(BrowserError::Cdp)?;
+    let page = browser.new_page(params).await?;
+    prepare(browser, context, &page).await?;
+    Ok(page)
+}
+
+/// What every page leased out has, whatever the work: downloads refused in its context,
+/// renderer crashes reported (`Inspector.targetCrashed`), and [`PAGE_VIEWPORT`].
+async fn prepare(browser: &Browser, context: &BrowserContextId, page: &Page) -> Result<(), BrowserError> {
+    let downloads = SetDownloadBehaviorParams::builder()
+        .behavior(SetDownloadBehaviorBehavior::Deny)
+        .browser_context_id(context.clone())
+        .build()
+        .map_err(BrowserError::Cdp)?;
+    browser.execute(downloads).await?;
+    page.execute(InspectorEnable::default()).await?;
+    let (width, height) = PAGE_VIEWPORT;
+    page.execute(SetDeviceMetricsOverrideParams::new(i64::from(width), i64::from(height), 1.0, false)).await?;
+    Ok(())
+}
+
+/// Opens a fresh context and a prepared blank page in it.
+async fn open_spare(instance: &Instance) -> Result<Spare, BrowserError> {
+    let context = instance.browser.create_browser_context(CreateBrowserContextParams::default()).await?;
+    match open_page(&instance.browser, &context).await {
+        Ok(page) => Ok(Spare { context, page }),
+        Err(e) => {
+            let _ = instance.browser.dispose_browser_context(context).await;
+            Err(e)
         }
     }
 }

@@ -7,13 +7,12 @@ use std::time::{Duration, Instant};
 
 use ace_crawlers::FetchGuard;
 use base64::Engine as _;
-use chromiumoxide::cdp::browser_protocol::browser::{SetDownloadBehaviorBehavior, SetDownloadBehaviorParams};
 use chromiumoxide::cdp::browser_protocol::emulation::SetDeviceMetricsOverrideParams;
 use chromiumoxide::cdp::browser_protocol::fetch::{
     ContinueRequestParams, EnableParams as FetchEnable, EventRequestPaused, FailRequestParams, RequestPattern,
 };
 use chromiumoxide::cdp::browser_protocol::input::InsertTextParams;
-use chromiumoxide::cdp::browser_protocol::inspector::{EnableParams as InspectorEnable, EventTargetCrashed};
+use chromiumoxide::cdp::browser_protocol::inspector::EventTargetCrashed;
 use chromiumoxide::cdp::browser_protocol::network::{
     CookieParam, ErrorReason, EventLoadingFailed, EventLoadingFinished, EventRequestWillBeSent, EventResponseReceived, Headers,
     ResourceType, SetCookiesParams, SetExtraHttpHeadersParams, SetUserAgentOverrideParams,
@@ -31,6 +30,7 @@ use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 use url::Url;
 
+use crate::pool::PAGE_VIEWPORT;
 use crate::{BrowserError, Lease, Pool};
 
 /// What to render and how long to wait: the body shared by `/v1/content`, `/v1/screenshot`
@@ -345,7 +345,7 @@ const MAX_NETWORK_LOG: usize = 2_000;
 /// Tallest full-page screenshot, in CSS pixels (Chromium's capture limit is about this).
 const MAX_FULL_PAGE_HEIGHT: f64 = 16_384.0;
 const IDLE_QUIET: Duration = Duration::from_millis(500);
-const DEFAULT_VIEWPORT: ViewportSize = ViewportSize { width: 1280, height: 720, device_scale_factor: None };
+const DEFAULT_VIEWPORT: ViewportSize = ViewportSize { width: PAGE_VIEWPORT.0, height: PAGE_VIEWPORT.1, device_scale_factor: None };
 
 /// Renders `url` or `html` and returns the HTML.
 pub async fn content(pool: &Pool, req: &RenderRequest, guard: FetchGuard) -> Result<Rendered, BrowserError> {
@@ -604,7 +604,7 @@ async fn render_once(pool: &Pool, req: &RenderRequest, target: &Target, output: 
     let started = Instant::now();
     let cfg = pool.config();
     let timeout = Duration::from_millis(req.timeout.unwrap_or(cfg.default_timeout_ms).clamp(1, cfg.max_timeout_ms));
-    let lease = tokio::time::timeout(timeout, pool.acquire())
+    let lease = tokio::time::timeout(timeout, pool.acquire_page())
         .await
         .map_err(|_| BrowserError::Timeout { awaited: "a free browser context".into(), after: timeout })??;
     let dead = lease.browser_dead().clone();
@@ -779,20 +779,16 @@ async fn open(
     timeout: Duration,
 ) -> Result<Session, BrowserError> {
     let browser_dead = lease.browser_dead().clone();
-    let page = lease.new_page().await?;
-    let downloads = SetDownloadBehaviorParams::builder()
-        .behavior(SetDownloadBehaviorBehavior::Deny)
-        .browser_context_id(lease.context_id().clone())
-        .build()
-        .map_err(BrowserError::Cdp)?;
-    lease.browser().execute(downloads).await?;
-    page.execute(InspectorEnable::default()).await?;
     let vp = req.viewport.unwrap_or(DEFAULT_VIEWPORT);
     if vp.width == 0 || vp.height == 0 || vp.width > 10_000 || vp.height > 10_000 {
         return Err(BrowserError::InvalidRequest("viewport width and height must be between 1 and 10000".into()));
     }
-    page.execute(SetDeviceMetricsOverrideParams::new(vp.width as i64, vp.height as i64, vp.device_scale_factor.unwrap_or(1.0), false))
-        .await?;
+    // Downloads refused, crashes reported, the default viewport: the lease's page has them.
+    let page = lease.new_page().await?;
+    let scale = vp.device_scale_factor.unwrap_or(1.0);
+    if (vp.width, vp.height) != PAGE_VIEWPORT || scale != 1.0 {
+        page.execute(SetDeviceMetricsOverrideParams::new(vp.width as i64, vp.height as i64, scale, false)).await?;
+    }
     if let Some(ua) = &req.user_agent {
         page.execute(SetUserAgentOverrideParams::new(ua.clone())).await?;
     }

@@ -103,6 +103,58 @@ async fn a_full_queue_answers_saturated_and_waiters_time_out() {
     pool.shutdown().await;
 }
 
+/// A render that gets the browser's spare page (opened before it was asked for) sees nothing
+/// of the render before it, and a new spare is opened once it ends; sessions get no spare.
+#[tokio::test]
+async fn a_spare_page_is_fresh_and_replaced() {
+    let site = common::fixtures().await;
+    let pool = common::pool(|_| {});
+    let spare_ready = |pool: &ace_browser::Pool| pool.status().detail.iter().any(|b| b.spare_ready);
+    let wait_for_spare = |pool: ace_browser::Pool| async move {
+        for _ in 0..100 {
+            if spare_ready(&pool) {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        panic!("no spare page was opened: {:?}", pool.status());
+    };
+    let first = render::content(
+        &pool,
+        &req(json!({"url": format!("{site}/echo"), "cookies": [{"name": "secret", "value": "tenant-a"}]})),
+        OPEN,
+    )
+    .await
+    .unwrap();
+    assert!(first.html.contains("secret=tenant-a"));
+    wait_for_spare(pool.clone()).await;
+    let lease = pool.acquire_page().await.unwrap();
+    assert!(!spare_ready(&pool), "the lease took the spare: {:?}", pool.status());
+    drop(lease);
+    wait_for_spare(pool.clone()).await;
+    // A session opens its own pages: it gets a context without one, and leaves the spare.
+    let session = pool.acquire().await.unwrap();
+    assert!(spare_ready(&pool));
+    drop(session);
+    let second = render::content(&pool, &req(json!({"url": format!("{site}/echo")})), OPEN).await.unwrap();
+    assert!(!second.html.contains("tenant-a"), "a cookie reached the spare page: {}", second.html);
+    // Not at the default size: the spare page is resized for this render.
+    let third = render::content(
+        &pool,
+        &req(json!({"html": "<p id=w></p><script>w.textContent = innerWidth + 'x' + innerHeight</script>", "viewport": {"width": 400, "height": 300}})),
+        OPEN,
+    )
+    .await
+    .unwrap();
+    assert!(third.html.contains("400x300"), "{}", third.html);
+    wait_for_spare(pool.clone()).await;
+    let fourth = render::content(&pool, &req(json!({"html": "<p id=w></p><script>w.textContent = innerWidth + 'x' + innerHeight</script>"})), OPEN)
+        .await
+        .unwrap();
+    assert!(fourth.html.contains("1280x720"), "{}", fourth.html);
+    pool.shutdown().await;
+}
+
 #[tokio::test]
 async fn contexts_are_isolated_between_leases() {
     let site = common::fixtures().await;
