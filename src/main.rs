@@ -234,11 +234,12 @@ impl ServeArgs {
     }
 }
 
-/// The log filter when `RUST_LOG` is unset. chromiumoxide warns about every CDP event it
-/// cannot parse, and Chromium sends some on every request (`requestWillBeSentExtraInfo`, whose
-/// newer fields its types lack): two dozen lines per render that say nothing about the render.
-/// Its errors (a broken connection) still show.
-const DEFAULT_LOG: &str = "info,chromiumoxide::handler=error";
+/// The log filter when `RUST_LOG` is unset. chromiumoxide's handler warns about every CDP
+/// event it cannot parse, and Chromium sends some on every request
+/// (`requestWillBeSentExtraInfo`, whose newer fields its types lack): two dozen lines per
+/// render that say nothing about the render. Its one error, a broken connection, is also
+/// logged by the pool, which knows whether the browser was being closed on purpose.
+const DEFAULT_LOG: &str = "info,chromiumoxide::handler=off";
 
 fn main() -> std::process::ExitCode {
     let cli = Cli::parse();

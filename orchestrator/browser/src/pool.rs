@@ -425,9 +425,18 @@ impl Pool {
         let watched = Arc::downgrade(&instance);
         let task = tokio::spawn(async move {
             while let Some(event) = handler.next().await {
-                if let Err(CdpError::Ws(e)) = event {
-                    tracing::warn!(browser = id, error = %e, "CDP connection to the browser broke");
-                    break;
+                match event {
+                    Err(CdpError::Ws(e)) => {
+                        // A browser being closed (recycled, evicted, shut down) drops it too.
+                        if dead.is_cancelled() {
+                            tracing::debug!(browser = id, error = %e, "CDP connection to a closed browser ended");
+                        } else {
+                            tracing::warn!(browser = id, error = %e, "CDP connection to the browser broke");
+                        }
+                        break;
+                    }
+                    Err(e) => tracing::warn!(browser = id, error = %e, "CDP connection error"),
+                    Ok(()) => {}
                 }
             }
             dead.cancel();
