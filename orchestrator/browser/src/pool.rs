@@ -302,8 +302,7 @@ impl Pool {
     /// opened, spares are off, or the browser is going away.
     fn refill(&self, instance: &Arc<Instance>) {
         let inner = &self.inner;
-        let going = instance.retiring.load(Ordering::SeqCst) || instance.dead.is_cancelled() || inner.shutdown.is_cancelled();
-        if !inner.config.spare_page || going || instance.spare.lock().expect("spare lock").is_some() {
+        if !inner.config.spare_page || self.going(instance) || instance.spare.lock().expect("spare lock").is_some() {
             return;
         }
         if instance.preparing.swap(true, Ordering::SeqCst) {
@@ -314,8 +313,7 @@ impl Pool {
             let spare = tokio::time::timeout(PoolConfig::ms(pool.inner.config.ping_timeout_ms), open_spare(&instance)).await;
             match spare {
                 Ok(Ok(spare)) => {
-                    let going = instance.retiring.load(Ordering::SeqCst) || instance.dead.is_cancelled() || pool.inner.shutdown.is_cancelled();
-                    if going {
+                    if pool.going(&instance) {
                         let _ = instance.browser.dispose_browser_context(spare.context).await;
                     } else {
                         *instance.spare.lock().expect("spare lock") = Some(spare);
@@ -328,6 +326,11 @@ impl Pool {
             }
             instance.preparing.store(false, Ordering::SeqCst);
         });
+    }
+
+    /// Whether `instance` takes no new work: draining, dead, or the pool shutting down.
+    fn going(&self, instance: &Instance) -> bool {
+        instance.retiring.load(Ordering::SeqCst) || instance.dead.is_cancelled() || self.inner.shutdown.is_cancelled()
     }
 
     /// A browser with a free slot, reserved for the caller (its `active` count raised).
