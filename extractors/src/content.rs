@@ -25,6 +25,9 @@
 //!    "more stories") goes too. On article pages, what follows the container holding most of
 //!    the text without any prose or plain list item (tags, share and sign-up lines, "more on
 //!    this" boxes) goes. Headings whose section lost its text to pruning go with it.
+//! 5. **Lines.** On article pages, short lines inside the body that say what they are
+//!    ("More on this" and the stories under it, photo credits, a dateline at the top, calls
+//!    to follow, share or subscribe) go, see [`crate::lines`].
 
 use std::sync::OnceLock;
 
@@ -469,6 +472,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     if !weak && !page.discussion {
         drop_trailing_chrome(doc, root, end, &text, &body_block, &mut dropped);
         drop_date_lines(doc, root, end, &text, &mut dropped);
+        crate::lines::drop_boilerplate_lines(doc, root, end, &mut dropped);
     }
     drop_orphan_headings(doc, root, end, &raw, &mut dropped);
     // An article's headline is its title, which plain text leaves to the metadata (as

@@ -30,6 +30,7 @@ pub mod content;
 pub mod dom;
 mod error;
 pub mod html;
+mod lines;
 pub mod links;
 pub mod markdown;
 pub mod metadata;

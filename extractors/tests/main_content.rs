@@ -3,7 +3,15 @@
 use ace_extractors::{extract, Input, Options, OutputFormat};
 
 fn text(page: &str) -> String {
-    let opts = Options { formats: vec![OutputFormat::Text], ..Options::default() };
+    extracted(page, OutputFormat::Text).text.unwrap()
+}
+
+fn markdown(page: &str) -> String {
+    extracted(page, OutputFormat::Markdown).markdown.unwrap()
+}
+
+fn extracted(page: &str, format: OutputFormat) -> ace_extractors::Extracted {
+    let opts = Options { formats: vec![format], ..Options::default() };
     extract(
         &Input {
             bytes: page.as_bytes(),
@@ -12,8 +20,6 @@ fn text(page: &str) -> String {
         },
         &opts,
     )
-    .unwrap()
-    .text
     .unwrap()
 }
 
@@ -493,4 +499,42 @@ fn a_content_word_beside_a_related_name_does_not_save_the_box() {
     );
     let t = text(&page);
     assert_has(&t, &["old cinema on the square"], &["Also interesting", "a parade"]);
+}
+
+#[test]
+fn boilerplate_lines_inside_the_body_go_by_their_words() {
+    // The site puts its dateline, a photo credit, a "more on this" box, a call to follow it
+    // and an advertising label in plain paragraphs of the article's own container, where no
+    // class name gives them away. The article's text around them stays, including a sentence
+    // that mentions a social network and a section after the related stories.
+    let para = "<p>The valley's new cycle path links the three villages along the old railway \
+        line, with gentle slopes, two rest areas and a bridge over the river at the halfway mark.</p>";
+    let page = format!(
+        "<html><body><div class='wrap'><h1>Cycle path opens</h1><div class='text'>\
+         <p>Verkehr 12.05.2024, 08:30 Uhr</p>{para}\
+         <figure><img src='/bridge.jpg'><p>The bridge at the halfway mark. (Photo: Jane Doe)</p></figure>{para}\
+         <p>The mayor announced the opening on Facebook and Instagram on Sunday.</p>{para}\
+         <h3>More on this</h3><ul><li><a href='/a'>Cycling in the hills: five routes to try</a></li>\
+         <li><a href='/b'>Why the railway closed in 1968</a></li></ul>\
+         <h3>Getting there</h3><p>Trains stop at the first village every hour.</p>{para}\
+         <p>Advertisement</p>{para}\
+         <p>Follow us on Instagram and Facebook for more stories from the valley!</p></div></div></body></html>"
+    );
+    let t = text(&page);
+    assert_has(
+        &t,
+        &["gentle slopes", "on Facebook and Instagram on Sunday", "Getting there", "every hour"],
+        &[
+            "12.05.2024",
+            "Jane Doe",
+            "More on this",
+            "five routes",
+            "railway closed",
+            "Advertisement",
+            "Follow us",
+        ],
+    );
+    // The picture stays in the Markdown though its caption's credit went.
+    let md = markdown(&page);
+    assert!(md.contains("bridge.jpg"), "{md}");
 }
