@@ -472,6 +472,8 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
     if !weak && !page.discussion {
         drop_trailing_chrome(doc, root, end, &text, &body_block, &mut dropped);
         drop_date_lines(doc, root, end, &text, &mut dropped);
+    }
+    if !page.discussion {
         crate::lines::drop_boilerplate_lines(doc, root, end, &mut dropped);
     }
     drop_orphan_headings(doc, root, end, &raw, &mut dropped);

@@ -34,11 +34,9 @@ pub(crate) enum Line {
 }
 
 /// Longest line (characters) judged at all; longer ones are prose.
-const MAX_LINE: usize = 250;
+const MAX_LINE: usize = 300;
 /// Longest heading of other stories ("Mehr zu Klima und Konsum").
 const MAX_RELATED: usize = 60;
-/// Longest call to follow a page on a social network.
-const MAX_SOCIAL: usize = 160;
 /// Longest photo caption with a credit.
 const MAX_CREDIT: usize = 200;
 /// Longest dateline, and how many words it may have.
@@ -71,7 +69,14 @@ fn patterns() -> &'static Patterns {
         Patterns {
             // Anchored at the start of the line: the heading says what follows.
             related: build(concat!(
-                r"(?i)^(das könnte (sie|dich) auch interessieren|empfehlungen (aus )?der redaktion",
+                r"(?i)^(das könnte (sie|dich) auch interessieren|empfehlungen (aus )?der redaktion|schon gelesen",
+                r"|mehr themen\b|.{0,20}\bkönnte (sie|dich|euch) (auch )?interessieren",
+                r"|(mehr|weitere|alle|artikel|beiträge|videos|audios|links|nachrichten|news)\b.{0,30}\bzum thema\s*:?$",
+                r"|(more|related|articles|stories|videos)\b.{0,30}\bon (this|the) topic\s*:?$",
+                r"|(audios?|vidéos?|articles|plus)\b.{0,30}\bsur le (même )?sujet\s*:?$",
+                r"|(más|otras|artículos|noticias)\b.{0,30}\bsobre (el|este) tema\s*:?$",
+                r"|weitere \w*(tipps|artikel|beiträge|themen|meldungen|rezepte|videos)\b",
+                r"|(über den|zum) autor\b|about the author|à propos de l'auteur|sobre el autor",
                 r"|mehr zu(m|r)? |zum weiterlesen|weiterlesen\b|weitere (artikel|beiträge|nachrichten|meldungen)",
                 r"|lesen sie (auch|dazu|mehr)|auch interessant|verwandte |ähnliche (artikel|beiträge)",
                 r"|meist ?gelesen|viel gelesen|neueste (artikel|beiträge)|aktuelle (artikel|beiträge)",
@@ -88,7 +93,8 @@ fn patterns() -> &'static Patterns {
                 r"(?i)(\(?\b(foto|fotos|photo|photos|bild|bilder|image|picture|credit|credits",
                 r"|crédits?( photos?)?|quelle|source|abbildung|grafik|illustration|titelbild)\s*:\s*[^.]{2,60}\)?\s*$)",
                 r"|(©\s*[^.]{2,60}$)",
-                r"|(\b(getty images|dpa|picture[- ]alliance|reuters|afp|imago|shutterstock|istock)\)?\s*$)"
+                r"|(\b(getty images|dpa|picture[- ]alliance|reuters|afp|imago|shutterstock|istock)\)?\s*$)",
+                r"|(^[\w.]{2,8}/(pap|dpa|afp|ap|reuters|kna|epd|apa|sda|ddp)$)|^beitragsbild\s*:"
             )),
             date: build(concat!(
                 r"(?i)\b\d{1,2}\.\s?\d{1,2}\.\s?(19|20)\d\d\b|\b(19|20)\d\d-\d\d-\d\d\b",
@@ -110,7 +116,37 @@ fn patterns() -> &'static Patterns {
                 r"|^(- ?)?(advertisement|anzeige|werbung|publicidad|publicité)\b ?-?:?$|^anzeige\b",
                 r"|^zurück zu(r|m)? \w+$|^back to \w+$|^(drucken|print|imprimer)$",
                 r"|\b(we|wir) (use|verwenden|nutzen) cookies\b|diese website (verwendet|nutzt) cookies",
-                r"|this (site|website) uses cookies)"
+                r"|this (site|website) uses cookies",
+                // A single teaser for another story: "MIRA: ...", "Lesen Sie auch: ...".
+                r"|^(mira|mire|puedes ver|lee también|lea también|ver también|leia também|veja também",
+                r"|lesen sie auch|read also|see also|à lire aussi|lire aussi)\s*:",
+                // Paywalls and log-ins.
+                r"|already a subscriber|pour lire la suite|nicht eingeloggt|not logged in|netiquette",
+                r"|\blog in (to|for) (read|access|continue)|to (continue reading|read the full (story|article))",
+                // Newsletters, donations, listening.
+                r"|\b(sign(ing)? up|subscrib\w*|abonnier\w*|anmelden|inscri\w*|suscr\w*)\b.{0,40}\bnewsletter\b",
+                r"|\bnewsletter\b.{0,40}\b(abonnieren|bestellen|anmelden|subscribe|sign up)\b",
+                r"|\bsign up here\b|\bsupport(ing)? (our|us)\b|\bunterstütze(n sie)? (uns|unsere arbeit)\b",
+                r"|\bjetzt spenden\b|\bdonate (now|today)\b|\bjede (kleine )?spende\b",
+                r"|escucha esta nota|listen to (this|the) (article|story)|artikel (vor)?anhören|écouter cet article",
+                r"|^comment by\b|^kommentar von\b",
+                r"|möchten sie weiterlesen|ich bin abonnent|jetzt abonnieren|want to keep reading",
+                r"|\bunterstützen sie (uns|unsere|diese form|unabhängigen)\b|\bletters? to the editor\b",
+                // Disclosures, rights and disclaimers.
+                r"|affiliate[- ]links?|\bour advertisers\b|advertisers do not|enthält werbung",
+                r"|may (receive|earn) (a )?(compensation|commission)|we (may )?earn a commission",
+                r"|copyrighted property|all rights reserved|alle rechte vorbehalten|tous droits réservés",
+                r"|todos los derechos reservados|n'engagent que|do not necessarily (reflect|represent)",
+                // Notices about the page rather than its subject.
+                r"|^(was sind|what are) cookies|respektieren (deine|ihre) privatsphäre|externe inhalte",
+                r"|javascript (in ihrem browser )?(zu )?(aktivieren|aktiveren|einschalten)|enable javascript",
+                r"|javascript is (disabled|required)|verfügbar bis|available until|permalien|permalink",
+                r"|^(vergrößern|enlarge|agrandir|ampliar)\b|vorschau auf den nächsten|next (article|post|story)\b",
+                r"|(pdf|download|herunterladen|télécharger|descargar).{0,60}\b\d+([.,]\d+)? ?(kb|mb)\b",
+                r"|\b\d+ (bis|to) \d+ (von|of) (insgesamt )?\d+\b",
+                // "Published: 3 April 2020, 12:35", anywhere in the body.
+                r"|^(publiziert|veröffentlicht|aktualisiert|published|updated|posted|last (modified|updated)",
+                r"|pubblicato|opublikowano|publicado|publié|mis à jour)( am| on| le| il| el)?\s*:?\s*\d)"
             )),
             network: build(
                 r"(?i)\b(facebook|twitter|instagram|telegram|youtube|tiktok|linkedin|whatsapp|pinterest)\b",
@@ -153,9 +189,13 @@ pub(crate) fn classify(line: &str, index: usize, lines: usize) -> Option<Line> {
     {
         return Some(Line::Dateline);
     }
+    // "News > Unterhaltung > Promis": a breadcrumb trail.
+    let crumbs = line.chars().filter(|c| matches!(c, '>' | '›' | '»')).count();
+    if crumbs >= 2 && line.split_whitespace().count() <= 12 && !line.contains(['.', '?', '!']) {
+        return Some(Line::Appeal);
+    }
     if p.appeal.is_match(bare)
-        || (len <= MAX_SOCIAL
-            && p.network.is_match(line)
+        || (p.network.is_match(line)
             && p.call.is_match(line)
             && (p.call.find(bare).is_some_and(|m| m.start() == 0) || p.we.is_match(line)))
     {
@@ -233,17 +273,23 @@ pub(crate) fn drop_boilerplate_lines(
             line.link += s.bytes().filter(|b| !b.is_ascii_whitespace()).count();
         }
     }
-    // The headline is the page's title, not a line of the body.
-    let counted: Vec<usize> =
-        (0..lines.len()).filter(|&k| doc.tag(lines[k].block) != Some(Tag::H1)).collect();
+    // The headline is the page's title, not a line of the body: datelines are counted from
+    // below it.
+    let counted = lines.iter().filter(|l| doc.tag(l.block) != Some(Tag::H1)).count();
+    let mut index = 0;
     let mut drop = Vec::new();
-    for (index, &k) in counted.iter().enumerate() {
-        if lines[k].size > MAX_LINE * 4 {
-            continue;
+    for (k, line) in lines.iter().enumerate() {
+        let headline = doc.tag(line.block) == Some(Tag::H1);
+        if line.size <= MAX_LINE * 4 {
+            // An item of a list or table with a date is an entry, not a dateline.
+            let item = matches!(doc.tag(line.block), Some(Tag::Li | Tag::Td | Tag::Th | Tag::Dd));
+            match classify(&line.text, index, counted) {
+                Some(Line::Dateline) if item => {}
+                Some(kind) => drop.push((k, kind)),
+                None => {}
+            }
         }
-        if let Some(kind) = classify(&lines[k].text, index, counted.len()) {
-            drop.push((k, kind));
-        }
+        index += usize::from(!headline);
     }
     for (k, kind) in drop {
         let b = lines[k].block;
