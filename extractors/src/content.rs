@@ -25,7 +25,7 @@
 //!    "more stories") goes too. On article pages, what follows the container holding most of
 //!    the text without any prose or plain list item (tags, share and sign-up lines, "more on
 //!    this" boxes) goes. Headings whose section lost its text to pruning go with it.
-//! 5. **Lines.** On article pages, short lines inside the body that say what they are
+//! 5. **Lines.** Short lines inside the content that say what they are
 //!    ("More on this" and the stories under it, photo credits, a dateline at the top, calls
 //!    to follow, share or subscribe) go, see [`crate::lines`].
 
@@ -473,9 +473,7 @@ fn select_traced(doc: &Document, mut trace: Option<&mut String>) -> Selection {
         drop_trailing_chrome(doc, root, end, &text, &body_block, &mut dropped);
         drop_date_lines(doc, root, end, &text, &mut dropped);
     }
-    if !page.discussion {
-        crate::lines::drop_boilerplate_lines(doc, root, end, &mut dropped);
-    }
+    crate::lines::drop_boilerplate_lines(doc, root, end, &mut dropped);
     drop_orphan_headings(doc, root, end, &raw, &mut dropped);
     // An article's headline is its title, which plain text leaves to the metadata (as
     // trafilatura does); listings, products and threads keep their h1 in the text.

@@ -9,8 +9,9 @@
 //! Italian, Polish). Only short lines are judged: a paragraph of prose that mentions a
 //! newsletter or a photo is the article's.
 //!
-//! Runs after pruning (see [`crate::content`]) on article pages only: on listings, product
-//! pages and threads such lines are items of the content.
+//! Runs after pruning (see [`crate::content`]) on every kind of page: a forum thread has its
+//! "You must be logged in to reply" and a listing its "Advertisement" label too. A date in a
+//! list item or a table cell is an entry's, never a dateline.
 
 use std::sync::OnceLock;
 
@@ -70,12 +71,12 @@ fn patterns() -> &'static Patterns {
             // Anchored at the start of the line: the heading says what follows.
             related: build(concat!(
                 r"(?i)^(das könnte (sie|dich) auch interessieren|empfehlungen (aus )?der redaktion|schon gelesen",
-                r"|mehr themen\b|.{0,20}\bkönnte (sie|dich|euch) (auch )?interessieren",
-                r"|(mehr|weitere|alle|artikel|beiträge|videos|audios|links|nachrichten|news)\b.{0,30}\bzum thema\s*:?$",
-                r"|(more|related|articles|stories|videos)\b.{0,30}\bon (this|the) topic\s*:?$",
-                r"|(audios?|vidéos?|articles|plus)\b.{0,30}\bsur le (même )?sujet\s*:?$",
-                r"|(más|otras|artículos|noticias)\b.{0,30}\bsobre (el|este) tema\s*:?$",
-                r"|weitere \w*(tipps|artikel|beiträge|themen|meldungen|rezepte|videos)\b",
+                r"|mehr themen\b|.*\bkönnte (sie|dich|euch) (auch )?interessieren",
+                r"|(mehr|weitere|alle|artikel|beiträge|videos|audios|links|nachrichten|news)\b.*\bzum thema\s*:?$",
+                r"|(more|related|articles|stories|videos)\b.*\bon (this|the) topic\s*:?$",
+                r"|(audios?|vidéos?|articles|plus)\b.*\bsur le (même )?sujet\s*:?$",
+                r"|(más|otras|artículos|noticias)\b.*\bsobre (el|este) tema\s*:?$",
+                r"|weitere \S*(tipps|artikel|beiträge|themen|meldungen|rezepte|videos)\b",
                 r"|(über den|zum) autor\b|about the author|à propos de l'auteur|sobre el autor",
                 r"|mehr zu(m|r)? |zum weiterlesen|weiterlesen\b|weitere (artikel|beiträge|nachrichten|meldungen)",
                 r"|lesen sie (auch|dazu|mehr)|auch interessant|verwandte |ähnliche (artikel|beiträge)",
@@ -91,10 +92,10 @@ fn patterns() -> &'static Patterns {
             // At the end of the line: a caption's credit follows its text.
             credit: build(concat!(
                 r"(?i)(\(?\b(foto|fotos|photo|photos|bild|bilder|image|picture|credit|credits",
-                r"|crédits?( photos?)?|quelle|source|abbildung|grafik|illustration|titelbild)\s*:\s*[^.]{2,60}\)?\s*$)",
-                r"|(©\s*[^.]{2,60}$)",
+                r"|crédits?( photos?)?|quelle|source|abbildung|grafik|illustration|titelbild)\s*:\s*[^.]{2,}\)?\s*$)",
+                r"|(©\s*[^.]{2,}$)",
                 r"|(\b(getty images|dpa|picture[- ]alliance|reuters|afp|imago|shutterstock|istock)\)?\s*$)",
-                r"|(^[\w.]{2,8}/(pap|dpa|afp|ap|reuters|kna|epd|apa|sda|ddp)$)|^beitragsbild\s*:"
+                r"|^beitragsbild\s*:"
             )),
             date: build(concat!(
                 r"(?i)\b\d{1,2}\.\s?\d{1,2}\.\s?(19|20)\d\d\b|\b(19|20)\d\d-\d\d-\d\d\b",
@@ -107,14 +108,14 @@ fn patterns() -> &'static Patterns {
                 r"|möchten sie (den|diesen) artikel teilen|\bjetzt teilen\b",
                 r"|\bfolge?n? (sie )?uns\b|\bfollow us\b|\bs[ií]guenos\b|\bsuivez[- ]nous\b",
                 r"|\bsubscribe (now|to|today)\b|\bsign up (for|to) (our|the)\b|\bnewsletter (abonnieren|bestellen)\b",
-                r"|\bdownload (the|our) .{0,30}\bapps?\b|\bin der .{0,20}-app\b",
+                r"|\bdownload (the|our) .*\bapps?\b|\bin der .*-app\b",
                 r"|war (der|dieser) artikel (nützlich|hilfreich)|was this (article|page|post) (helpful|useful)",
                 r"|\bbookmark the permalink\b|\bthis entry was posted\b",
                 r"|sie müssen sich anmelden|you must be (logged|signed) in|leave a (comment|reply)\b",
                 r"|^keine kommentare|^no comments|^kommentare( insgesamt)?:",
                 r"|^\d+ (comments|kommentare|antworten|responses|replies)\b",
                 r"|^(- ?)?(advertisement|anzeige|werbung|publicidad|publicité)\b ?-?:?$|^anzeige\b",
-                r"|^zurück zu(r|m)? \w+$|^back to \w+$|^(drucken|print|imprimer)$",
+                r"|^zurück zu(r|m)? \S+$|^back to \S+$|^(drucken|print|imprimer)$",
                 r"|\b(we|wir) (use|verwenden|nutzen) cookies\b|diese website (verwendet|nutzt) cookies",
                 r"|this (site|website) uses cookies",
                 // A single teaser for another story: "MIRA: ...", "Lesen Sie auch: ...".
@@ -124,8 +125,8 @@ fn patterns() -> &'static Patterns {
                 r"|already a subscriber|pour lire la suite|nicht eingeloggt|not logged in|netiquette",
                 r"|\blog in (to|for) (read|access|continue)|to (continue reading|read the full (story|article))",
                 // Newsletters, donations, listening.
-                r"|\b(sign(ing)? up|subscrib\w*|abonnier\w*|anmelden|inscri\w*|suscr\w*)\b.{0,40}\bnewsletter\b",
-                r"|\bnewsletter\b.{0,40}\b(abonnieren|bestellen|anmelden|subscribe|sign up)\b",
+                r"|\b(sign(ing)? up|subscrib\S*|abonnier\S*|anmelden|inscri\S*|suscr\S*)\b.*\bnewsletter\b",
+                r"|\bnewsletter\b.*\b(abonnieren|bestellen|anmelden|subscribe|sign up)\b",
                 r"|\bsign up here\b|\bsupport(ing)? (our|us)\b|\bunterstütze(n sie)? (uns|unsere arbeit)\b",
                 r"|\bjetzt spenden\b|\bdonate (now|today)\b|\bjede (kleine )?spende\b",
                 r"|escucha esta nota|listen to (this|the) (article|story)|artikel (vor)?anhören|écouter cet article",
@@ -142,8 +143,11 @@ fn patterns() -> &'static Patterns {
                 r"|javascript (in ihrem browser )?(zu )?(aktivieren|aktiveren|einschalten)|enable javascript",
                 r"|javascript is (disabled|required)|verfügbar bis|available until|permalien|permalink",
                 r"|^(vergrößern|enlarge|agrandir|ampliar)\b|vorschau auf den nächsten|next (article|post|story)\b",
-                r"|(pdf|download|herunterladen|télécharger|descargar).{0,60}\b\d+([.,]\d+)? ?(kb|mb)\b",
+                r"|(pdf|download|herunterladen|télécharger|descargar).*\b\d+([.,]\d+)? ?(kb|mb)\b",
                 r"|\b\d+ (bis|to) \d+ (von|of) (insgesamt )?\d+\b",
+                r"|erfolgreich hinzugefügt|added to (your )?(cart|basket|wishlist)|noch keine bewertungen",
+                r"|no ratings yet|\b\d+ (stimmen|votes|bewertungen|ratings)\b.*\d([.,]\d+)? (von|of|out of) 5",
+                r"|^(kontakt|pressekontakt|contact|press contact|pressemitteilungen|press releases)\s*:?$",
                 // "Published: 3 April 2020, 12:35", anywhere in the body.
                 r"|^(publiziert|veröffentlicht|aktualisiert|published|updated|posted|last (modified|updated)",
                 r"|pubblicato|opublikowano|publicado|publié|mis à jour)( am| on| le| il| el)?\s*:?\s*\d)"
@@ -177,7 +181,7 @@ pub(crate) fn classify(line: &str, index: usize, lines: usize) -> Option<Line> {
     if len <= MAX_RELATED && p.related.is_match(bare) {
         return Some(Line::Related);
     }
-    if len <= MAX_CREDIT && p.credit.is_match(line) {
+    if len <= MAX_CREDIT && (p.credit.is_match(line) || is_name_and_agency(line)) {
         return Some(Line::Credit);
     }
     if index < DATELINE_WITHIN
@@ -202,6 +206,24 @@ pub(crate) fn classify(line: &str, index: usize, lines: usize) -> Option<Line> {
         return Some(Line::Appeal);
     }
     None
+}
+
+/// "Judy Eddy/WENN.com", "aja/PAP": who took the picture or wrote the item, and for whom; a
+/// name of two to four capitalised words, or lowercase initials, a slash and one word.
+fn is_name_and_agency(line: &str) -> bool {
+    let Some((who, agency)) = line.split_once('/') else { return false };
+    let (who, agency) = (who.trim(), agency.trim());
+    let words: Vec<&str> = who.split_whitespace().collect();
+    let initials = words.len() == 1
+        && (2..=6).contains(&who.len())
+        && who.chars().all(|c| c.is_lowercase() || c == '.');
+    let name = (2..=4).contains(&words.len())
+        && words.iter().all(|w| w.chars().next().is_some_and(char::is_uppercase));
+    (initials || name)
+        && (2..=20).contains(&agency.chars().count())
+        && !agency.contains(char::is_whitespace)
+        && !agency.contains('/')
+        && line.chars().count() <= 40
 }
 
 /// One line of the body: the kept text a block element holds directly (not in a nested block).
@@ -433,10 +455,14 @@ mod tests {
                 "Crédits photos : Bestimage",
                 "Lee Elder war ein Talent. | © Augusta National/Getty Images",
                 "Titelbild: Geyres Christophe/ABACA/picture-alliance",
+                "Judy Eddy/WENN.com",
+                "aja/PAP",
             ],
         );
         // A sentence that goes on after the colon is text.
         assert_eq!(classify("Das Foto: ein Beweis. Er war dort.", 5, 10), None);
+        assert_eq!(classify("Input/Output", 5, 10), None);
+        assert_eq!(classify("Wir fahren mit Bus/Bahn", 5, 10), None);
     }
 
     #[test]
@@ -461,6 +487,15 @@ mod tests {
                 "- Anzeige-",
                 "Keine Kommentare",
                 "zurück zur Listenansicht",
+                "Möchten Sie weiterlesen?",
+                "This post contains affiliate links.",
+                "© 2022 Example News. All rights reserved.",
+                "Please enable JavaScript to view the comments.",
+                "Publiziert: 03.04.2020, 12:35",
+                "News > Sport > Fußball",
+                "Kontakt:",
+                "Es werden die Weine 1 bis 10 von insgesamt 19 angezeigt!",
+                "Dieses Skript als PDF herunterladen 123 KB",
             ],
         );
         each_is(
@@ -470,6 +505,9 @@ mod tests {
                 "Werbung nervt. Tracking nervt.",
                 "Vor allem freuen wir uns, wenn Du unsere Podcasts abonnierst.",
                 "Sie schrieb auf Twitter, dass sie zurücktritt.",
+                "Published in 2019, the study found the opposite.",
+                "Kontaktlinsen",
+                "Der Wert x > 3 und y > 4 gilt hier.",
             ],
         );
     }
