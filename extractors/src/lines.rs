@@ -141,8 +141,9 @@ fn patterns() -> &'static Patterns {
                 // Notices about the page rather than its subject.
                 r"|^(was sind|what are) cookies|respektieren (deine|ihre) privatsphäre|externe inhalte",
                 r"|javascript (in ihrem browser )?(zu )?(aktivieren|aktiveren|einschalten)|enable javascript",
-                r"|javascript is (disabled|required)|verfügbar bis|available until|permalien|permalink",
-                r"|^(vergrößern|enlarge|agrandir|ampliar)\b|vorschau auf den nächsten|next (article|post|story)\b",
+                r"|javascript is (disabled|required)|^(das )?(video|audio|sendung)s? (ist )?(verfügbar|available) (bis|until)\b",
+                r"|permalien|permalink",
+                r"|^(vergrößern|enlarge|agrandir|ampliar)\b|^vorschau auf den nächsten|^(next|previous) (article|post|story)\b",
                 r"|(pdf|download|herunterladen|télécharger|descargar).*\b\d+([.,]\d+)? ?(kb|mb)\b",
                 r"|\b\d+ (bis|to) \d+ (von|of) (insgesamt )?\d+\b",
                 r"|erfolgreich hinzugefügt|added to (your )?(cart|basket|wishlist)|noch keine bewertungen",
