@@ -79,6 +79,10 @@ echo "bare   $BARE"
 # The same loop with a fresh incognito context per page: the price of isolation alone.
 BARECTX=$("$BENCH" bare-ctx "$CHROMIUM" "$C" "$WORK/urls.txt")
 echo "barectx $BARECTX"
+# The bare loop in one context with the HTTP cache off: the cache's share of that price (the
+# rest is a new renderer process per context).
+BARENOCACHE=$(NOCACHE=1 "$BENCH" bare "$CHROMIUM" "$C" "$WORK/urls.txt")
+echo "nocache $BARENOCACHE"
 
 cold_one() {
   local url=$1 dir
@@ -98,10 +102,10 @@ COLD=$(python3 -c "s=$end-$start; print(f'mode=cold concurrency=$C pages=$N ok=$
 echo "cold   $COLD"
 
 rate() { sed -n 's/.*pages_per_sec=\([0-9.]*\).*/\1/p' <<<"$1"; }
-python3 - "$(rate "$POOL")" "$(rate "$BARE")" "$(rate "$COLD")" "$(rate "$BARECTX")" "$(rate "$INPROC")" <<'PY'
+python3 - "$(rate "$POOL")" "$(rate "$BARE")" "$(rate "$COLD")" "$(rate "$BARECTX")" "$(rate "$INPROC")" "$(rate "$BARENOCACHE")" <<'PY'
 import sys
-pool, bare, cold, barectx, inproc = map(float, sys.argv[1:])
-print(f"pool {pool:.2f} pages/s (in process {inproc:.2f}) | bare chromiumoxide {bare:.2f} | bare + fresh context per page {barectx:.2f} | cold chromium {cold:.2f}")
+pool, bare, cold, barectx, inproc, nocache = map(float, sys.argv[1:])
+print(f"pool {pool:.2f} pages/s (in process {inproc:.2f}) | bare chromiumoxide {bare:.2f} | bare, cache off {nocache:.2f} | bare + fresh context per page {barectx:.2f} | cold chromium {cold:.2f}")
 print(f"pool vs cold: {pool/cold:.1f}x (target >= 4x); pool vs bare: {100*pool/bare:.0f}% (target >= 85%); pool vs bare+context: {100*pool/barectx:.0f}%")
 PY
 

@@ -10,6 +10,11 @@
 //! bench bare-ctx <chromium> <concurrency> <urls-file>   (a fresh incognito context per page)
 //! ```
 //! Prints one line: `mode=... pages=... ok=... secs=... pages_per_sec=... peak_memory_mib=...`.
+//!
+//! For A/B runs: `BARE_FLAGS="--flag ..."` adds Chromium flags (the bare loops and `pool`);
+//! `NOCACHE=1` makes the bare loop open each page blank, turn the HTTP cache off and then
+//! navigate (what a fresh context loses in cache alone, without a new renderer process);
+//! `SPARE=0` runs `pool` without its spare page.
 
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
@@ -139,6 +144,7 @@ async fn bare(chromium: &str, concurrency: usize, file: &str, isolate: bool) {
             "--disable-component-update",
             "--disable-sync",
         ])
+        .args(std::env::var("BARE_FLAGS").unwrap_or_default().split_whitespace().map(String::from).collect::<Vec<_>>())
         .build()
         .unwrap();
     let (browser, mut handler) = Browser::launch(config).await.expect("launch Chromium");
@@ -151,7 +157,15 @@ async fn bare(chromium: &str, concurrency: usize, file: &str, isolate: bool) {
             let mut target = CreateTargetParams::new(url.as_str());
             let context = if isolate { browser.create_browser_context(CreateBrowserContextParams::default()).await.ok() } else { None };
             target.browser_context_id = context.clone();
+            let nocache = std::env::var("NOCACHE").is_ok_and(|v| v == "1");
+            if nocache {
+                target.url = "about:blank".into();
+            }
             let Ok(page) = browser.new_page(target).await else { return false };
+            if nocache {
+                let _ = page.execute(chromiumoxide::cdp::browser_protocol::network::SetCacheDisabledParams::new(true)).await;
+                let _ = page.goto(url.as_str()).await;
+            }
             let shot = page.screenshot(ScreenshotParams::builder().format(CaptureScreenshotFormat::Png).build()).await;
             let _ = page.close().await;
             if let Some(c) = context {
@@ -180,7 +194,9 @@ async fn pooled(chromium: &str, concurrency: usize, file: &str, pause_ms: u64) {
     let n = list.len();
     // SPARE=0 turns the spare page off, to measure what it saves.
     let spare_page = std::env::var("SPARE").map_or(true, |v| v != "0");
-    let pool = ace_browser::Pool::start(ace_browser::PoolConfig { executable: chromium.into(), spare_page, ..Default::default() }).unwrap();
+    // BARE_FLAGS (the name the bare loop reads) adds Chromium flags here too, for A/B runs.
+    let extra_args = std::env::var("BARE_FLAGS").unwrap_or_default().split_whitespace().map(String::from).collect();
+    let pool = ace_browser::Pool::start(ace_browser::PoolConfig { executable: chromium.into(), spare_page, extra_args, ..Default::default() }).unwrap();
     let warm: ace_browser::render::ScreenshotRequest = serde_json::from_value(serde_json::json!({ "url": list[0] })).unwrap();
     let _ = ace_browser::render::screenshot(&pool, &warm, ace_crawlers::FetchGuard::allow_all()).await;
     let shared = pool.clone();

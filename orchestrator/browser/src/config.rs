@@ -23,6 +23,10 @@ pub struct PoolConfig {
     /// used before it is handed out, so it is as isolated as one made on demand; it costs one
     /// idle renderer process per browser.
     pub spare_page: bool,
+    /// Chromium flags added after the pool's own ("--proxy-server=...", "--lang=de"). A flag
+    /// the pool also sets is overridden; `--disable-features` replaces the pool's list
+    /// (Translate, MediaRouter, OptimizationHints), so repeat those in it.
+    pub extra_args: Vec<String>,
     /// Contexts a browser serves before it is drained and replaced (bounds memory growth).
     pub pages_per_browser: u64,
     /// Age after which a browser is drained and replaced, in milliseconds.
@@ -55,6 +59,7 @@ impl Default for PoolConfig {
             min_browsers: 0,
             max_contexts_per_browser: 8,
             spare_page: true,
+            extra_args: Vec::new(),
             pages_per_browser: 500,
             max_browser_age_ms: 30 * 60 * 1000,
             idle_timeout_ms: 5 * 60 * 1000,

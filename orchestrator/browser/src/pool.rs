@@ -397,7 +397,7 @@ impl Pool {
 
     async fn launch_here(&self) -> Result<Arc<Instance>, BrowserError> {
         let inner = &self.inner;
-        let proc = process::launch(&inner.config.executable).await?;
+        let proc = process::launch(&inner.config.executable, &inner.config.extra_args).await?;
         let config = HandlerConfig { request_timeout: PoolConfig::ms(inner.config.max_timeout_ms), ..HandlerConfig::default() };
         let (browser, mut handler) = match Browser::connect_with_config(proc.ws_url.clone(), config).await {
             Ok(pair) => pair,

@@ -42,8 +42,9 @@ pub(crate) struct Process {
     pub profile: tempfile::TempDir,
 }
 
-/// Starts Chromium and waits for its "DevTools listening on" line.
-pub(crate) async fn launch(executable: &Path) -> Result<Process, BrowserError> {
+/// Starts Chromium with the pool's flags, then `extra_args`, and waits for its "DevTools
+/// listening on" line.
+pub(crate) async fn launch(executable: &Path, extra_args: &[String]) -> Result<Process, BrowserError> {
     let fail = |reason: String| BrowserError::Launch { executable: executable.display().to_string(), reason };
     if !executable.exists() {
         return Err(fail("the executable does not exist; install Chromium (apt-get install -y chromium) or set the pool's executable".into()));
@@ -54,6 +55,7 @@ pub(crate) async fn launch(executable: &Path) -> Result<Process, BrowserError> {
     die_with_parent(&mut command);
     let mut child = command
         .args(FLAGS)
+        .args(extra_args)
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("about:blank")
         .stdin(Stdio::null())

@@ -103,6 +103,16 @@ async fn a_full_queue_answers_saturated_and_waiters_time_out() {
     pool.shutdown().await;
 }
 
+#[tokio::test]
+async fn extra_chromium_flags_reach_the_browser() {
+    // An operator's flag is added after the pool's own: here a user agent every page sees.
+    let pool = common::pool(|c| c.extra_args = vec!["--user-agent=AceExtraFlagTest/1.0".into()]);
+    let page = req(json!({"html": "<p id=ua></p><script>document.getElementById('ua').textContent = navigator.userAgent</script>"}));
+    let out = render::content(&pool, &page, OPEN).await.unwrap();
+    assert!(out.html.contains("AceExtraFlagTest/1.0"), "{}", out.html);
+    pool.shutdown().await;
+}
+
 /// A render that gets the browser's spare page (opened before it was asked for) sees nothing
 /// of the render before it, and a new spare is opened once it ends; sessions get no spare.
 #[tokio::test]
