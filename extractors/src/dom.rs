@@ -1008,26 +1008,38 @@ impl<'a> Parser<'a> {
     }
 
     /// Reads raw text up to `</name`; keeps it only where later passes need it.
+    /// Inside a `noscript` (parsed as markup), raw text also ends at `</noscript`: a browser
+    /// with scripts on reads the whole `noscript` as text, so a tracking `<iframe ... />` there
+    /// (self-closing is no end tag in HTML) does not swallow the rest of the page as it would
+    /// here otherwise.
     fn raw_content(&mut self, tag: Tag, name: Span) {
         let bytes = self.src.as_bytes();
         let start = self.pos;
+        let in_noscript = self.stack.iter().any(|&id| self.doc.tag(id) == Some(Tag::Noscript));
+        let mut own_end_tag = true;
         let end = if tag == Tag::Plaintext {
             bytes.len()
         } else {
             let n = self.doc.str(name).as_bytes().to_vec();
+            let ends_here = |at: usize, name: &[u8]| {
+                let after = at + 2 + name.len();
+                after <= bytes.len()
+                    && bytes[at + 2..after].eq_ignore_ascii_case(name)
+                    && bytes.get(after).is_none_or(|b| {
+                        matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>')
+                    })
+            };
             let mut from = start;
             loop {
                 match memchr::memmem::find(&bytes[from..], b"</") {
                     None => break bytes.len(),
                     Some(i) => {
                         let at = from + i;
-                        let after = at + 2 + n.len();
-                        if after <= bytes.len()
-                            && bytes[at + 2..after].eq_ignore_ascii_case(&n)
-                            && bytes.get(after).is_none_or(|b| {
-                                matches!(b, b'\t' | b'\n' | b'\x0c' | b'\r' | b' ' | b'/' | b'>')
-                            })
-                        {
+                        if ends_here(at, &n) {
+                            break at;
+                        }
+                        if in_noscript && ends_here(at, b"noscript") {
+                            own_end_tag = false;
                             break at;
                         }
                         from = at + 2;
@@ -1054,7 +1066,8 @@ impl<'a> Parser<'a> {
             self.stack.pop();
         }
         self.pos = end;
-        if end < bytes.len() {
+        // `</noscript>` is left for the tree builder to close the `noscript` with.
+        if end < bytes.len() && own_end_tag {
             self.skip_past(b'>');
         }
     }
@@ -1172,6 +1185,16 @@ mod tests {
         let html =
             "<body><script>if (a<b) document.write('<p>x</p>')</script><p>ok</p><style>p{}</style>";
         assert_eq!(body_shape(html), "script p('ok') style");
+    }
+
+    #[test]
+    fn a_self_closed_iframe_in_noscript_ends_with_the_noscript() {
+        // Tag managers write `<iframe ... />`; `/>` ends no `iframe` in HTML, and its raw text
+        // would run to the end of the page. A browser with scripts on reads the `noscript` as
+        // text up to `</noscript>`, and the page goes on after it.
+        let html = "<body><noscript><iframe src='/ns' height='0' /></noscript><p>content</p>\
+                    <iframe src='/x'><p>fallback</p></iframe><p>after</p>";
+        assert_eq!(body_shape(html), "noscript(iframe) p('content') iframe p('after')");
     }
 
     #[test]
