@@ -29,7 +29,24 @@ const FLAGS: &[&str] = &[
     "--hide-scrollbars",
     "--password-store=basic",
     "--use-mock-keychain",
-    "--disable-features=Translate,MediaRouter,OptimizationHints",
+    // What browser automation does not need, as Playwright turns it off: the field-trial
+    // experiments Debian's build enables (so every machine renders alike), the back/forward
+    // cache (a render never goes back), hang and phishing checks, background services;
+    // HTTPS upgrades (a render fetches the URL it was given) and paint holding; iframes
+    // load eagerly, so a full-page screenshot or a replica has them all. Six alternating
+    // pairs of in-process bench runs: faster in each pair, 1.87 against 1.74 pages/s on
+    // average for the first three.
+    "--disable-field-trial-config",
+    "--disable-back-forward-cache",
+    "--disable-hang-monitor",
+    "--disable-client-side-phishing-detection",
+    "--disable-component-extensions-with-background-pages",
+    "--metrics-recording-only",
+    "--no-service-autorun",
+    "--disable-features=Translate,MediaRouter,OptimizationHints,ImprovedCookieControls,\
+     LazyFrameLoading,GlobalMediaControls,DestroyProfileOnBrowserClose,DialMediaRouteProvider,\
+     AcceptCHFrame,AutoExpandDetailsElement,CertificateTransparencyComponentUpdater,\
+     AvoidUnnecessaryBeforeUnloadCheckSync,HttpsUpgrades,PaintHolding,LensOverlay",
     "--remote-debugging-port=0",
 ];
 
