@@ -145,6 +145,7 @@ fn patterns() -> &'static Patterns {
                 r"|permalien|permalink",
                 r"|^(vergrößern|enlarge|agrandir|ampliar)\b|^vorschau auf den nächsten|^(next|previous) (article|post|story)\b",
                 r"|(pdf|download|herunterladen|télécharger|descargar).*\b\d+([.,]\d+)? ?(kb|mb)\b",
+                r"|\b(als pdf herunterladen|pdf herunterladen|download (the |as )?pdf|pdf download|télécharger (le )?pdf|descargar (el )?pdf)\b",
                 r"|\b\d+ (bis|to) \d+ (von|of) (insgesamt )?\d+\b",
                 r"|erfolgreich hinzugefügt|added to (your )?(cart|basket|wishlist)|noch keine bewertungen",
                 r"|no ratings yet|\b\d+ (stimmen|votes|bewertungen|ratings)\b.*\d([.,]\d+)? (von|of|out of) 5",
@@ -497,6 +498,8 @@ mod tests {
                 "Kontakt:",
                 "Es werden die Weine 1 bis 10 von insgesamt 19 angezeigt!",
                 "Dieses Skript als PDF herunterladen 123 KB",
+                "Dieses Skript als PDF herunterladen",
+                "Download the PDF",
             ],
         );
         each_is(
