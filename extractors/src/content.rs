@@ -733,7 +733,7 @@ fn in_non_text(doc: &Document, text_node: NodeId) -> bool {
 }
 
 /// Characters that are not whitespace (bytes, so CJK weighs more; the ratios still hold).
-fn count_visible(s: &str) -> u32 {
+pub(crate) fn count_visible(s: &str) -> u32 {
     s.bytes().filter(|b| !b.is_ascii_whitespace()).count() as u32
 }
 

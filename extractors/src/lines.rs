@@ -17,6 +17,7 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use crate::content::count_visible;
 use crate::dom::{Document, Kind, NodeId, Tag, NONE};
 
 /// What kind of boilerplate a line is.
@@ -263,7 +264,7 @@ pub(crate) fn drop_boilerplate_lines(
     for i in start..end {
         if !dropped[i] && doc.nodes[i].kind == Kind::Text {
             size[block[i - start] as usize - start] +=
-                doc.text(i as NodeId).bytes().filter(|b| !b.is_ascii_whitespace()).count();
+                count_visible(doc.text(i as NodeId)) as usize;
         }
     }
     let mut lines: Vec<BodyLine> = Vec::new();
@@ -294,7 +295,7 @@ pub(crate) fn drop_boilerplate_lines(
             line.text.push_str(word);
         }
         if in_link[i - start] {
-            line.link += s.bytes().filter(|b| !b.is_ascii_whitespace()).count();
+            line.link += count_visible(s) as usize;
         }
     }
     // The headline is the page's title, not a line of the body: datelines are counted from
