@@ -136,15 +136,10 @@ async fn bare(chromium: &str, concurrency: usize, file: &str, isolate: bool) {
         .no_sandbox()
         .user_data_dir(profile.path())
         .viewport(Viewport { width: 1280, height: 720, ..Viewport::default() })
-        .args([
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-        ])
-        .args(std::env::var("BARE_FLAGS").unwrap_or_default().split_whitespace().map(String::from).collect::<Vec<_>>())
+        // chromiumoxide writes `--` before each argument itself: given with theirs, these
+        // flags reached Chromium as `----disable-gpu` and the like, and did nothing.
+        .args(["disable-gpu", "disable-quic", "no-first-run", "disable-background-networking", "disable-component-update", "disable-sync"])
+        .args(bare_flags().into_iter().map(|f| f.trim_start_matches('-').to_owned()))
         .build()
         .unwrap();
     let (browser, mut handler) = Browser::launch(config).await.expect("launch Chromium");
@@ -188,6 +183,11 @@ async fn bare(chromium: &str, concurrency: usize, file: &str, isolate: bool) {
     pump.abort();
 }
 
+/// The Chromium flags `BARE_FLAGS` adds, for A/B runs.
+fn bare_flags() -> Vec<String> {
+    std::env::var("BARE_FLAGS").unwrap_or_default().split_whitespace().map(String::from).collect()
+}
+
 /// The pool in this process, rendering as `/v1/screenshot` does, without the HTTP hop.
 async fn pooled(chromium: &str, concurrency: usize, file: &str, pause_ms: u64) {
     let list = urls(file);
@@ -195,7 +195,7 @@ async fn pooled(chromium: &str, concurrency: usize, file: &str, pause_ms: u64) {
     // SPARE=0 turns the spare page off, to measure what it saves.
     let spare_page = std::env::var("SPARE").map_or(true, |v| v != "0");
     // BARE_FLAGS (the name the bare loop reads) adds Chromium flags here too, for A/B runs.
-    let extra_args = std::env::var("BARE_FLAGS").unwrap_or_default().split_whitespace().map(String::from).collect();
+    let extra_args = bare_flags();
     let pool = ace_browser::Pool::start(ace_browser::PoolConfig { executable: chromium.into(), spare_page, extra_args, ..Default::default() }).unwrap();
     let warm: ace_browser::render::ScreenshotRequest = serde_json::from_value(serde_json::json!({ "url": list[0] })).unwrap();
     let _ = ace_browser::render::screenshot(&pool, &warm, ace_crawlers::FetchGuard::allow_all()).await;
