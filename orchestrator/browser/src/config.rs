@@ -24,8 +24,8 @@ pub struct PoolConfig {
     /// idle renderer process per browser.
     pub spare_page: bool,
     /// Chromium flags added after the pool's own ("--proxy-server=...", "--lang=de"). A flag
-    /// the pool also sets is overridden; `--disable-features` replaces the pool's whole list
-    /// (see `FLAGS` in `process.rs`), so repeat the ones to keep.
+    /// the pool also sets is overridden, except `--disable-features`, whose list is added to
+    /// the pool's (see `FLAGS` in `process.rs`).
     pub extra_args: Vec<String>,
     /// Contexts a browser serves before it is drained and replaced (bounds memory growth).
     pub pages_per_browser: u64,

@@ -36,6 +36,13 @@ const FLAGS: &[&str] = &[
     // load eagerly, so a full-page screenshot or a replica has them all. Six alternating
     // pairs of in-process bench runs: faster in each pair, 1.87 against 1.74 pages/s on
     // average for the first three.
+    //
+    // The last four matter most, because every render opens a context of its own, and in
+    // Chromium 156 a new context is a new window. Each new window loaded two WebUI pages for
+    // its omnibox popup (chrome://omnibox-popup.top-chrome/, two renderer processes), and
+    // Chromium warmed a spare renderer for the context just used, which the next render, in
+    // a new context, could not use. That was four renderer processes a page where one does:
+    // 248 for 60 pages against 63 without, and 1.8 against 3.1 pages/s (bench/README.md).
     "--disable-field-trial-config",
     "--disable-back-forward-cache",
     "--disable-hang-monitor",
@@ -46,7 +53,8 @@ const FLAGS: &[&str] = &[
     "--disable-features=Translate,MediaRouter,OptimizationHints,ImprovedCookieControls,\
      LazyFrameLoading,GlobalMediaControls,DestroyProfileOnBrowserClose,DialMediaRouteProvider,\
      AcceptCHFrame,AutoExpandDetailsElement,CertificateTransparencyComponentUpdater,\
-     AvoidUnnecessaryBeforeUnloadCheckSync,HttpsUpgrades,PaintHolding,LensOverlay",
+     AvoidUnnecessaryBeforeUnloadCheckSync,HttpsUpgrades,PaintHolding,LensOverlay,\
+     WebUIOmniboxPopup,WebUIOmniboxAimPopup,WebUIOmniboxFullPopup,SpareRendererForSitePerProcess",
     "--remote-debugging-port=0",
 ];
 
@@ -59,8 +67,23 @@ pub(crate) struct Process {
     pub profile: tempfile::TempDir,
 }
 
-/// Starts Chromium with the pool's flags, then `extra_args`, and waits for its "DevTools
-/// listening on" line.
+/// The pool's flags, then `extra_args`. Chromium honours only the last `--disable-features`,
+/// so an operator's list is merged into the pool's instead of replacing it.
+fn flags(extra_args: &[String]) -> Vec<String> {
+    const DISABLE: &str = "--disable-features=";
+    let extra_disabled: Vec<&str> = extra_args.iter().filter_map(|a| a.strip_prefix(DISABLE)).filter(|l| !l.is_empty()).collect();
+    let mut out: Vec<String> = FLAGS
+        .iter()
+        .map(|f| match f.strip_prefix(DISABLE) {
+            Some(ours) if !extra_disabled.is_empty() => format!("{DISABLE}{ours},{}", extra_disabled.join(",")),
+            _ => (*f).to_owned(),
+        })
+        .collect();
+    out.extend(extra_args.iter().filter(|a| !a.starts_with(DISABLE)).cloned());
+    out
+}
+
+/// Starts Chromium with [`flags`] and waits for its "DevTools listening on" line.
 pub(crate) async fn launch(executable: &Path, extra_args: &[String]) -> Result<Process, BrowserError> {
     let fail = |reason: String| BrowserError::Launch { executable: executable.display().to_string(), reason };
     if !executable.exists() {
@@ -71,8 +94,7 @@ pub(crate) async fn launch(executable: &Path, extra_args: &[String]) -> Result<P
     let mut command = Command::new(executable);
     die_with_parent(&mut command);
     let mut child = command
-        .args(FLAGS)
-        .args(extra_args)
+        .args(flags(extra_args))
         .arg(format!("--user-data-dir={}", profile.path().display()))
         .arg("about:blank")
         .stdin(Stdio::null())
@@ -258,5 +280,16 @@ mod tests {
         sweep_stale_profiles_in(tmp.path());
         assert!(!dead.exists());
         assert!(live.exists() && young.exists() && other.exists());
+    }
+
+    #[test]
+    fn an_operators_disabled_features_join_the_pools() {
+        let flags = flags(&["--lang=de".into(), "--disable-features=Foo,Bar".into()]);
+        let disabled: Vec<&String> = flags.iter().filter(|f| f.starts_with("--disable-features=")).collect();
+        assert_eq!(disabled.len(), 1, "{flags:?}");
+        assert!(disabled[0].contains("WebUIOmniboxPopup,") && disabled[0].contains("SpareRendererForSitePerProcess"));
+        assert!(disabled[0].ends_with(",Foo,Bar"), "{}", disabled[0]);
+        assert_eq!(flags.last().map(String::as_str), Some("--lang=de"));
+        assert_eq!(super::flags(&[]), FLAGS.iter().map(|f| f.to_string()).collect::<Vec<_>>());
     }
 }

@@ -113,6 +113,36 @@ async fn extra_chromium_flags_reach_the_browser() {
     pool.shutdown().await;
 }
 
+/// A context costs one renderer process per page, nothing more: Chromium opens a window for
+/// each new context, and left to itself loads two WebUI pages for that window's omnibox popup
+/// and warms a spare renderer for a context no render uses again (4 renderers a page).
+#[tokio::test]
+async fn a_fresh_context_costs_one_renderer_per_page() {
+    let site = common::fixtures().await;
+    let pool = common::pool(|c| c.spare_page = false);
+    let mut leases = Vec::new();
+    for n in 0..3 {
+        let lease = pool.acquire_page().await.unwrap();
+        let page = lease.new_page().await.unwrap();
+        page.execute(NavigateParams::new(format!("{site}/page/{n}"))).await.unwrap();
+        page.wait_for_navigation().await.unwrap();
+        leases.push((lease, page));
+    }
+    let browser = leases[0].0.browser_pid();
+    let renderers = || {
+        common::tree(browser)
+            .into_iter()
+            .filter(|p| std::fs::read(format!("/proc/{p}/cmdline")).is_ok_and(|c| String::from_utf8_lossy(&c).contains("--type=renderer")))
+            .count()
+    };
+    // Spares and popups start within moments of a navigation; give them the time.
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    // The three pages and the blank tab Chromium starts with.
+    assert!(renderers() <= 4, "{} renderer processes for 3 pages", renderers());
+    drop(leases);
+    pool.shutdown().await;
+}
+
 /// A render that gets the browser's spare page (opened before it was asked for) sees nothing
 /// of the render before it, and a new spare is opened once it ends; sessions get no spare.
 #[tokio::test]
