@@ -1,16 +1,17 @@
 #!/usr/bin/env bash
 # Installs the system packages ace-web and its tests need, only those missing.
-#   scripts/install-deps.sh run    # what `ace-web serve` needs: Chromium
+#   scripts/install-deps.sh run    # what `ace-web serve` needs: Chromium and its headless shell
 #   scripts/install-deps.sh test   # also promtool (metrics check), Node.js for CDP clients, warcio and
 #                                  # wacz (PyPI), and the official Firecrawl SDKs (Python and JS) under
 #                                  # ~/.cache/ace-web/sdk
 set -euo pipefail
-want=(chromium)
+want=(chromium chromium-headless-shell)
 [[ "${1:-run}" == test ]] && want+=(prometheus nodejs npm)
 missing=()
 for pkg in "${want[@]}"; do
   case "$pkg" in
     chromium)   command -v chromium >/dev/null || missing+=(chromium) ;;
+    chromium-headless-shell) command -v chromium-headless-shell >/dev/null || missing+=(chromium-headless-shell) ;;
     prometheus) command -v promtool >/dev/null || missing+=(prometheus) ;;
     nodejs)     command -v node >/dev/null || missing+=(nodejs) ;;
     npm)        command -v npm >/dev/null || missing+=(npm) ;;

@@ -28,7 +28,7 @@ async fn browser_endpoints_end_to_end() {
     config.browser.max_contexts_per_browser = 1;
     config.browser.queue_limit = 0;
     let (state, _) = AppState::open(config, CancellationToken::new()).await.unwrap();
-    assert!(state.browser.is_some(), "these tests need a real Chromium at /usr/bin/chromium (apt-get install -y chromium)");
+    assert!(state.browser.is_some(), "these tests need a real Chromium (apt-get install -y chromium chromium-headless-shell)");
     let base = serve(service_router("orchestrator", api::router(state.clone()), &state)).await;
     let site = serve(axum::Router::new().route("/", get(|| async { Html("<h1 id=t>fixture</h1>") }))).await;
     tokio::spawn(ace_orchestrator::worker::run(state.clone()));

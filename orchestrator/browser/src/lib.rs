@@ -35,7 +35,7 @@ mod pool;
 mod process;
 pub mod render;
 
-pub use config::PoolConfig;
+pub use config::{default_executable, PoolConfig};
 pub use fetcher::ChromiumRenderer;
 pub use pool::{BrowserStatus, Lease, Pool, PoolStatus, SessionSlot};
 pub use render::{Action, PdfRequest, RenderRequest, ScreenshotRequest};
