@@ -27,7 +27,8 @@ pub fn default_executable() -> PathBuf {
 pub struct PoolConfig {
     /// The Chromium executable. By default Debian's `chromium-headless-shell` when it is
     /// installed, else `chromium` (see [`default_executable`]). It must be the browser or a
-    /// script that `exec`s it: the pool kills and reaps the process it started.
+    /// script that `exec`s it: the pool kills and reaps the process it started, so a script that
+    /// runs the browser as its child is refused when a browser is launched.
     pub executable: PathBuf,
     /// Chromium processes at most (each costs ~100-200 MB before pages).
     pub max_browsers: usize,

@@ -124,6 +124,14 @@ pub(crate) async fn launch(executable: &Path, extra_args: &[String]) -> Result<P
             return Err(fail(why.into()));
         }
     };
+    if let Some(shell) = wrapper_shell(pid) {
+        kill_tree(pid);
+        let _ = child.wait().await;
+        return Err(fail(format!(
+            "it is a {shell} script that runs the browser without exec, so the pool could neither stop nor reap it; \
+             name the browser itself (Debian: /usr/lib/chromium/chromium-headless-shell or /usr/bin/chromium)"
+        )));
+    }
     // Chromium keeps writing to stderr; a full pipe would block it, so drain it for good.
     tokio::spawn(async move {
         while let Ok(Some(line)) = lines.next_line().await {
@@ -131,6 +139,27 @@ pub(crate) async fn launch(executable: &Path, extra_args: &[String]) -> Result<P
         }
     });
     Ok(Process { child, pid, ws_url, profile })
+}
+
+/// The shell `pid` still runs once the browser it started is up: a wrapper script that runs
+/// Chromium as its child instead of `exec`ing it (Debian's `/usr/bin/chromium-headless-shell`).
+/// The pool would then kill and reap only the shell. Linux `/proc`; `None` elsewhere.
+fn wrapper_shell(pid: u32) -> Option<String> {
+    let exe = std::fs::read_link(format!("/proc/{pid}/exe")).ok()?;
+    let name = exe.file_name()?.to_str()?.to_owned();
+    ["sh", "dash", "bash", "zsh", "ksh", "mksh", "busybox"].contains(&name.as_str()).then_some(name)
+}
+
+/// Kills `pid` and every process under it, children first (Linux `/proc`).
+#[allow(unsafe_code)]
+fn kill_tree(pid: u32) {
+    for (p, _) in tree_of(pid).into_iter().rev() {
+        let Ok(p) = libc::pid_t::try_from(p) else { continue };
+        // SAFETY: kill(2) with a pid from /proc and a constant signal touches no memory.
+        unsafe {
+            libc::kill(p, libc::SIGKILL);
+        }
+    }
 }
 
 /// Profile folders are named with this prefix in the temporary folder.
@@ -212,30 +241,32 @@ pub(crate) async fn reap_within(mut child: Child, grace: Duration) {
 /// are not counted once each for the same libraries), falling back to RSS where
 /// `smaps_rollup` is unreadable. Linux `/proc`; 0 elsewhere.
 pub fn tree_rss_bytes(pid: u32) -> u64 {
-    let mut parents: Vec<(u32, u32, u64)> = Vec::new();
-    let Ok(dir) = std::fs::read_dir("/proc") else { return 0 };
+    tree_of(pid).into_iter().map(|(p, rss)| pss_of(p).unwrap_or(rss)).sum()
+}
+
+/// `pid` and every process under it, parents before children, each with its resident bytes
+/// (Linux `/proc`; empty elsewhere).
+fn tree_of(pid: u32) -> Vec<(u32, u64)> {
+    let mut all: Vec<(u32, u32, u64)> = Vec::new();
+    let Ok(dir) = std::fs::read_dir("/proc") else { return Vec::new() };
     for entry in dir.flatten() {
         let Some(p) = entry.file_name().to_str().and_then(|s| s.parse::<u32>().ok()) else { continue };
         if let Some((ppid, rss)) = stat_of(p) {
-            parents.push((p, ppid, rss));
+            all.push((p, ppid, rss));
         }
     }
-    let mut tree = vec![pid];
-    let mut total = 0;
+    let mut tree: Vec<(u32, u64)> = all.iter().filter(|(p, ..)| *p == pid).map(|(p, _, rss)| (*p, *rss)).collect();
     let mut i = 0;
     while i < tree.len() {
-        let cur = tree[i];
-        for (p, ppid, rss) in &parents {
-            if *p == cur {
-                total += pss_of(*p).unwrap_or(*rss);
-            }
-            if *ppid == cur && !tree.contains(p) {
-                tree.push(*p);
+        let cur = tree[i].0;
+        for (p, ppid, rss) in &all {
+            if *ppid == cur && !tree.iter().any(|(t, _)| t == p) {
+                tree.push((*p, *rss));
             }
         }
         i += 1;
     }
-    total
+    tree
 }
 
 /// (parent pid, resident bytes) from `/proc/<pid>/stat`.

@@ -113,6 +113,34 @@ async fn extra_chromium_flags_reach_the_browser() {
     pool.shutdown().await;
 }
 
+/// An executable that is a script running Chromium without `exec` is refused with a clear
+/// error, and the browser it started is killed: the pool could only have stopped the script.
+#[tokio::test]
+async fn a_wrapper_script_that_does_not_exec_is_refused_and_leaves_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let browser = std::env::var("ACE_CHROMIUM").map(std::path::PathBuf::from).unwrap_or_else(|_| ace_browser::default_executable());
+    let script = dir.path().join("chromium-wrapper");
+    std::fs::write(&script, format!("#!/bin/sh\n{} \"$@\"\n", browser.display())).unwrap();
+    std::fs::set_permissions(&script, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    let marker = format!("--ace-wrapper-test={}", std::process::id());
+    let pool = common::pool(|c| {
+        c.executable = script.clone();
+        c.extra_args = vec![marker.clone()];
+    });
+    let err = render::content(&pool, &req(json!({"html": "<p>hi</p>"})), OPEN).await.unwrap_err();
+    assert!(err.to_string().contains("without exec"), "{err}");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let left: Vec<String> = std::fs::read_dir("/proc")
+        .unwrap()
+        .flatten()
+        .filter_map(|e| std::fs::read(e.path().join("cmdline")).ok())
+        .map(|c| String::from_utf8_lossy(&c).replace('\0', " "))
+        .filter(|c| c.contains(&marker))
+        .collect();
+    assert!(left.is_empty(), "left running: {left:?}");
+    pool.shutdown().await;
+}
+
 /// A context costs one renderer process per page, nothing more: Chromium opens a window for
 /// each new context, and left to itself loads two WebUI pages for that window's omnibox popup
 /// and warms a spare renderer for a context no render uses again (4 renderers a page).
